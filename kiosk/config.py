@@ -1,0 +1,160 @@
+"""The kiosk's one TOML config file, validated by a schema.
+
+An invalid file is reported key by key (which key, what value, what was expected) and the
+program stops before starting anything. Every key has a default, so an empty file is a valid
+development config; production files set at least the kiosk id and the device ports.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
+
+Lang = Literal["bo", "zh"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KioskSection(_Section):
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")] = "dev-kiosk"
+    name: str = "Development kiosk"
+    default_language: Lang = "bo"
+    idle_timeout_s: Annotated[int, Field(ge=30, le=3600)] = 90
+    idle_warning_s: Annotated[int, Field(ge=20, le=300)] = 30  # >= 20 s to extend (ADA / EN 301 549)
+    elder_mode: bool = False
+
+
+class CardReaderSection(_Section):
+    enabled: bool = True
+    port: str = "/dev/ttyUSB0"
+    baudrate: Literal[9600, 19200, 38400, 57600, 115200] = 115200
+    poll_interval_s: Annotated[float, Field(gt=0.05, le=5)] = 0.3
+
+
+class PrinterSection(_Section):
+    enabled: bool = True
+    port: str = "/dev/ttyUSB1"
+    baudrate: Literal[9600, 19200, 38400, 57600, 115200] = 115200
+    width_dots: Annotated[int, Field(ge=384, le=832)] = 576
+    status_timeout_s: Annotated[float, Field(gt=0, le=5)] = 0.5
+
+
+class CameraSection(_Section):
+    enabled: bool = True
+    source: int | str = 0  # device index, or a video/image file
+
+
+class VoiceSection(_Section):
+    enabled: bool = True
+    volume_default: Annotated[float, Field(ge=0, le=1)] = 0.8
+    tts_voice: str = "cmn-latn-pinyin"
+    cache_dir: Path = Path("/var/cache/kiosk/tts")
+    player: str = "aplay"
+
+
+class DevicesSection(_Section):
+    card_reader: CardReaderSection = CardReaderSection()
+    printer: PrinterSection = PrinterSection()
+    camera: CameraSection = CameraSection()
+    voice: VoiceSection = VoiceSection()
+
+
+class AdminKey(_Section):
+    key_id: Annotated[str, Field(min_length=1)]
+    public_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9+/=]{40,64}$")]  # base64 raw Ed25519
+
+
+class EdgeSection(_Section):
+    listen_host: str = "127.0.0.1"
+    listen_port: Annotated[int, Field(ge=1, le=65535)] = 8470
+    url: str = "http://127.0.0.1:8470"  # where the kiosk UI reaches its edge node
+    data_dir: Path = Path("/var/lib/kiosk/edge")
+    origin_url: str = ""  # content origin; empty = no sync
+    poll_interval_s: Annotated[float, Field(gt=0, le=86400)] = 300
+    allow_unsigned: bool = False  # development only; the edge's status says so when on
+    admin_keys: list[AdminKey] = []
+    platform_url: str = "http://127.0.0.1:8480"
+
+    @field_validator("origin_url", "url", "platform_url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v.rstrip("/")
+
+
+class MqttSection(_Section):
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 1883
+    tls: bool = False
+    username: str = ""
+    password_file: Path | None = None
+
+
+class MaintenanceSection(_Section):
+    # PBKDF2-SHA256 hash of the maintenance PIN: "pbkdf2_sha256$<iterations>$<salt hex>$<hash hex>"
+    pin_hash: str = ""
+    lockout_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    lockout_s: Annotated[int, Field(ge=10, le=3600)] = 300
+
+
+class LoggingSection(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "text"] = "json"
+
+
+class Config(_Section):
+    kiosk: KioskSection = KioskSection()
+    devices: DevicesSection = DevicesSection()
+    edge: EdgeSection = EdgeSection()
+    mqtt: MqttSection = MqttSection()
+    maintenance: MaintenanceSection = MaintenanceSection()
+    logging: LoggingSection = LoggingSection()
+
+
+class ConfigError(Exception):
+    """A config file that cannot be used; the message names every problem."""
+
+
+def _describe(err: dict) -> str:
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        return f"{key}: unknown key (check the spelling; see kiosk.example.toml)"
+    if err["type"] == "missing":
+        return f"{key}: required key is missing"
+    return f"{key} = {err.get('input')!r}: {err['msg']}"
+
+
+def parse(text: str, source: str = "<config>") -> Config:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{source}: not valid TOML: {e}") from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as e:
+        lines = [f"{source}: {len(e.errors())} problem(s):"]
+        lines += [f"  - {_describe(err)}" for err in e.errors()]
+        raise ConfigError("\n".join(lines)) from None
+
+
+def load(path: Path | str | None = None) -> Config:
+    """Load and validate the config file; a missing default file means built-in defaults."""
+    p = Path(path) if path is not None else DEFAULT_PATH
+    if not p.exists():
+        if path is None:
+            return Config()
+        raise ConfigError(f"{p}: config file not found")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{p}: cannot read: {e}") from None
+    return parse(text, str(p))

@@ -1,0 +1,69 @@
+"""Wire contracts between the kiosk UI, the edge node and the service platform.
+
+Written once here; the edge API, its client in the UI, the forwarder and the reference
+platform all import these names. JSON everywhere, UTC ISO-8601 timestamps, `schema` fields on
+documents that are stored or forwarded. Errors are `{"error": {"code": ..., "message": ...}}`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+# --- the edge node's local API (kiosk UI -> edge) ------------------------------------------
+API = "/api/v1"
+API_STATUS = f"{API}/status"                    # GET: wan, content version, outbox depth/age
+API_OPENAPI = f"{API}/openapi.json"             # GET: this API as an OpenAPI document
+API_MANIFEST = f"{API}/content/manifest"        # GET: the active content manifest (ETag)
+API_FILE = f"{API}/content/files/{{path}}"      # GET: one file of the active pack (ETag = sha256)
+API_SERVICES = f"{API}/services"                # GET: service summaries of the active pack
+API_SERVICE = f"{API}/services/{{service_id}}"  # GET: one full service definition
+API_PROMPTS = f"{API}/prompts"                  # GET: voice/screen prompts of the active pack
+API_SUBMISSIONS = f"{API}/submissions"          # POST (Idempotency-Key required): a submission
+API_SUBMISSION = f"{API}/submissions/{{tracking_number}}"  # GET: status of one submission
+API_PROGRESS = f"{API}/progress"                # POST {"id_number"} or {"tracking_number"}
+API_FEEDBACK = f"{API}/feedback"                # POST (Idempotency-Key required)
+API_HEALTH = f"{API}/health"                    # POST: device/UI health from a kiosk
+
+# --- the service platform (edge forwarder -> platform), reached through an adapter ----------
+PLATFORM = "/platform/v1"
+PLATFORM_APPLICATIONS = f"{PLATFORM}/applications"                        # POST (Idempotency-Key)
+PLATFORM_APPLICATION = f"{PLATFORM}/applications/{{tracking_number}}"     # GET
+PLATFORM_SEARCH = f"{PLATFORM}/applications/search"                       # POST {"id_number"}
+PLATFORM_SET_STATUS = f"{PLATFORM}/applications/{{tracking_number}}/status"  # POST (operator)
+PLATFORM_FEEDBACK = f"{PLATFORM}/feedback"                                # POST (Idempotency-Key)
+
+# Application states, in the order a resident sees them. "queued" exists only at the edge:
+# stored durably, not yet acknowledged by the platform.
+STATUS_QUEUED = "queued"
+STATUS_RECEIVED = "received"
+STATUS_IN_REVIEW = "in_review"
+STATUS_APPROVED = "approved"
+STATUS_REJECTED = "rejected"
+STATUSES = (STATUS_QUEUED, STATUS_RECEIVED, STATUS_IN_REVIEW, STATUS_APPROVED, STATUS_REJECTED)
+FINAL_STATUSES = (STATUS_APPROVED, STATUS_REJECTED)
+
+SUBMISSION_SCHEMA = "kiosk.submission/1"
+FEEDBACK_SCHEMA = "kiosk.feedback/1"
+
+# Crockford base32 without I, L, O, U: easy to read aloud and to type at a counter.
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def new_tracking_number() -> str:
+    """e.g. "TK261125-7KQ2M9": the date it was made and 6 random characters (1e9 per day)."""
+    day = datetime.now(UTC).strftime("%y%m%d")
+    return f"TK{day}-" + "".join(secrets.choice(_ALPHABET) for _ in range(6))
+
+
+def error_body(code: str, message: str, **details: object) -> dict:
+    err: dict = {"code": code, "message": message}
+    if details:
+        err["details"] = details
+    return {"error": err}
