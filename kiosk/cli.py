@@ -25,6 +25,7 @@ GROUPS: dict[str, str] = {
     "admin": "central.admin.cli",
     "edge": "edge.cli",
     "platform": "central.platform_cli",
+    "origin": "central.origin_server",
     "ui": "ui.cli",
     "demo": "kiosk.demo",
 }
