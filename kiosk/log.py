@@ -32,7 +32,7 @@ class JsonFormatter(logging.Formatter):
         }
         for k, v in vars(record).items():
             if k not in _RESERVED and not k.startswith("_"):
-                entry[k] = v
+                entry.setdefault(k, v)  # an extra field never overwrites ts/level/logger/msg
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return scrub(json.dumps(entry, ensure_ascii=False, default=str))

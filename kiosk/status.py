@@ -69,7 +69,7 @@ class StatusSource:
                 return
             self._status = new
             listeners = list(self._listeners)
-        log.info("status change", extra={"component": self.component, "level": new.level.value,
+        log.info("status change", extra={"component": self.component, "status_level": new.level.value,
                                          "code": new.code})
         for listener in listeners:
             try:
