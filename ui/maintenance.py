@@ -1,0 +1,514 @@
+"""The maintenance screen, and the launcher that guards it (corner gesture -> PIN -> screen).
+
+MaintenanceScreen is a self-contained QWidget: it shows every device's status, runs the
+self-tests, and shows the edge's content version, outbox and WAN state and the missing Tibetan
+clips. It talks to the kiosk only through MaintenanceServices, calls them off the GUI thread,
+and writes every action to the audit log. It closes itself after a few idle minutes, so a
+screen left open does not stay open for the next person at the kiosk.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.audit import AuditLog
+from kiosk.identity import CardRecord
+from kiosk.lockout import PinGate
+from kiosk.log import scrub
+from kiosk.status import Level, Status
+from ui.maintenance_camera import Detections, QrMark, detect, draw_overlay, frame_to_image
+from ui.maintenance_gesture import CornerGesture
+from ui.maintenance_pin import PinDialog
+from ui.maintenance_services import MaintenanceServices, OutboxInfo
+from ui.maintenance_style import CORNER_DP, default_theme, stylesheet
+from ui.maintenance_text import LANGUAGE_NAMES, LANGUAGES, format_age, level_text, tr, tr_or
+from ui.maintenance_worker import BackgroundCalls, CallResult
+from ui.theme import Theme
+
+__all__ = ["CornerGesture", "Detections", "MaintenanceLauncher", "MaintenanceScreen", "MaintenanceServices",
+           "OutboxInfo", "PinDialog", "QrMark", "detect"]
+
+log = logging.getLogger(__name__)
+
+_UNAVAILABLE = object()  # a snapshot field whose service call failed
+
+
+@dataclass(frozen=True)
+class _CardSeen:
+    """All the screen keeps of a card self-test: the record itself is dropped on arrival."""
+
+    kind: str
+    masked_id: str
+_MAX_CLIPS_SHOWN = 200
+_CAMERA_MS = 200
+_INPUT_EVENTS = {QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.TouchBegin}
+
+
+def _gather(services: MaintenanceServices) -> dict[str, object]:
+    """One refresh: every field on its own, so one failing service does not blank the others."""
+    calls = {"statuses": services.device_statuses, "version": services.content_version,
+             "outbox": services.outbox, "wan": services.wan_state, "clips": services.missing_clips}
+    snapshot: dict[str, object] = {}
+    for name, fn in calls.items():
+        try:
+            snapshot[name] = fn()
+        except Exception as e:
+            log.warning("maintenance info unavailable", extra={"field": name, "error": type(e).__name__})
+            snapshot[name] = _UNAVAILABLE
+    return snapshot
+
+
+class MaintenanceScreen(QWidget):
+    closed = Signal(str)  # why: "button", "idle" or "window"
+
+    def __init__(self, services: MaintenanceServices, *, lang: str, parent: QWidget | None = None,
+                 audit: AuditLog | None = None, theme: Theme | None = None, refresh_ms: int = 2000,
+                 idle_close_s: float = 300) -> None:
+        super().__init__(parent)
+        self._services = services
+        self._theme = theme or default_theme()
+        self._lang = lang
+        self._audit = audit
+        self._opened_at = time.monotonic()
+        self._closing = False
+        self._snapshot: dict[str, object] = {}
+        self._results: dict[str, CallResult] = {}
+        self._device_rows: dict[str, tuple[QLabel, QLabel, QLabel]] = {}
+        self._camera_stats = {"frames": 0, "qr_frames": 0, "face_frames": 0}
+        self._camera_last: CallResult | None = None
+        self.preview_image: QImage | None = None  # the last frame shown, overlay included
+
+        self._calls = BackgroundCalls(self)
+        self._calls.finished.connect(self._on_result)
+        self._build()
+        self._refresh_timer = QTimer(self, interval=refresh_ms)
+        self._refresh_timer.timeout.connect(self.refresh)
+        self._refresh_timer.start()
+        self._camera_timer = QTimer(self, interval=_CAMERA_MS)
+        self._camera_timer.timeout.connect(self._grab_frame)
+        self._idle_timer = QTimer(self, singleShot=True, interval=int(idle_close_s * 1000))
+        self._idle_timer.timeout.connect(lambda: self.close_screen("idle"))
+        self._idle_timer.start()
+        QApplication.instance().installEventFilter(self)
+        self._record("maintenance_open")
+        self._retranslate()
+        self.refresh()
+
+    # -- public -------------------------------------------------------------------------------
+    @property
+    def lang(self) -> str:
+        return self._lang
+
+    def set_language(self, lang: str) -> None:
+        self._lang = lang
+        self._retranslate()
+
+    def refresh(self) -> None:
+        """Re-read statuses and edge info in the background (a no-op while one is running)."""
+        self._calls.submit("refresh", _gather, self._services)
+
+    def close_screen(self, reason: str = "button") -> None:
+        if self._closing:
+            return
+        self._closing = True
+        for timer in (self._refresh_timer, self._idle_timer):
+            timer.stop()
+        self._stop_camera()
+        self._calls.close()
+        QApplication.instance().removeEventFilter(self)
+        try:
+            self._services.close()
+        except Exception as e:
+            log.warning("maintenance services close failed", extra={"error": type(e).__name__})
+        self._record("maintenance_close", reason=reason, open_s=round(time.monotonic() - self._opened_at))
+        self.closed.emit(reason)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        self.close_screen("window")
+        super().closeEvent(event)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt API)
+        if event.type() in _INPUT_EVENTS and not self._closing:
+            self._idle_timer.start()  # any touch or key restarts the idle countdown
+        return False
+
+    # -- layout -------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.title = QLabel(objectName="title")
+        self.language_buttons = {code: QPushButton(LANGUAGE_NAMES[code]) for code in LANGUAGES}
+        for code, button in self.language_buttons.items():
+            button.clicked.connect(lambda _=False, c=code: self.set_language(c))
+        self.close_button = QPushButton()
+        self.close_button.clicked.connect(lambda: self.close_screen("button"))
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        for button in self.language_buttons.values():
+            header.addWidget(button)
+        header.addWidget(self.close_button)
+
+        self.devices_box = QGroupBox()
+        self._device_grid = QGridLayout(self.devices_box)
+
+        self.system_box = QGroupBox()
+        system = QGridLayout(self.system_box)
+        self.version_label, self.version_value = QLabel(), QLabel()
+        self.outbox_label, self.outbox_value = QLabel(), QLabel()
+        self.wan_label, self.wan_value = QLabel(), QLabel(wordWrap=True)
+        for row, (k, v) in enumerate([(self.version_label, self.version_value),
+                                      (self.outbox_label, self.outbox_value), (self.wan_label, self.wan_value)]):
+            system.addWidget(k, row, 0)
+            system.addWidget(v, row, 1)
+        self.clips_label = QLabel()
+        self.clips_list = QListWidget()
+        self.clips_list.setMinimumHeight(140)
+        system.addWidget(self.clips_label, 3, 0, 1, 2)
+        system.addWidget(self.clips_list, 4, 0, 1, 2)
+
+        self.tests_box = QGroupBox()
+        tests = QGridLayout(self.tests_box)
+        self.test_buttons: dict[str, QPushButton] = {"card": QPushButton(), "print": QPushButton()}
+        for lang in self._services.speak_languages:
+            self.test_buttons[f"speak:{lang}"] = QPushButton()
+        self.test_buttons["camera"] = QPushButton(checkable=True)
+        self.results: dict[str, QLabel] = {}
+        for row, (key, button) in enumerate(self.test_buttons.items()):
+            self.results[key] = QLabel(wordWrap=True)
+            tests.addWidget(button, row, 0)
+            tests.addWidget(self.results[key], row, 1)
+            if key == "camera":
+                button.toggled.connect(self._camera_toggled)
+            else:
+                button.clicked.connect(lambda _=False, k=key: self.run_test(k))
+        tests.setColumnStretch(1, 1)  # results take the spare width; buttons keep their text whole
+        self.preview = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumSize(480, 360)
+        tests.addWidget(self.preview, len(self.test_buttons), 0, 1, 2)
+
+        left = QVBoxLayout()
+        left.addWidget(self.devices_box)
+        left.addWidget(self.system_box)
+        left.addStretch(1)
+        body = QWidget()
+        columns = QHBoxLayout(body)
+        columns.addLayout(left, 1)
+        columns.addWidget(self.tests_box, 1)
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setWidget(body)
+        outer = QVBoxLayout(self)
+        outer.addLayout(header)
+        outer.addWidget(scroll, 1)
+
+    def _retranslate(self) -> None:
+        lang = self._lang
+        self.setStyleSheet(stylesheet(self._theme, lang))  # fonts differ per language
+        self.title.setText(tr("title", lang))
+        self.close_button.setText(tr("close", lang))
+        self.devices_box.setTitle(tr("devices", lang))
+        self.system_box.setTitle(tr("system", lang))
+        self.tests_box.setTitle(tr("tests", lang))
+        self.version_label.setText(tr("content_version", lang))
+        self.outbox_label.setText(tr("outbox", lang))
+        self.wan_label.setText(tr("wan", lang))
+        self.test_buttons["card"].setText(tr("test_card", lang))
+        self.test_buttons["print"].setText(tr("test_print", lang))
+        for code in self._services.speak_languages:
+            self.test_buttons[f"speak:{code}"].setText(
+                tr("speak", lang, language=LANGUAGE_NAMES.get(code, code)))
+        camera_on = self.test_buttons["camera"].isChecked()
+        self.test_buttons["camera"].setText(tr("camera_stop" if camera_on else "camera_start", lang))
+        self._render_snapshot()
+        for key in self.results:
+            self._render_result(key)
+        if self._camera_last is not None:
+            self._render_frame(self._camera_last)
+
+    # -- refresh ------------------------------------------------------------------------------
+    def _render_snapshot(self) -> None:
+        lang, snap = self._lang, self._snapshot
+        if not snap:
+            return
+        self._render_devices(snap["statuses"])
+        version = snap["version"]
+        self.version_value.setText(self._text_or_unavailable(version, lambda v: v or tr("none", lang)))
+        self.outbox_value.setText(self._text_or_unavailable(snap["outbox"], self._outbox_text))
+        wan = snap["wan"]
+        self.wan_value.setText(self._text_or_unavailable(wan, self._status_text))
+        self._set_level(self.wan_value, wan.level if isinstance(wan, Status) else Level.FAULT)
+        clips = snap["clips"]
+        self.clips_list.clear()
+        if clips is _UNAVAILABLE:
+            self.clips_label.setText(tr("missing_clips", lang, n="?"))
+            self.clips_list.addItem(tr("unavailable", lang))
+            return
+        self.clips_label.setText(tr("missing_clips", lang, n=len(clips)))
+        self.clips_list.addItems(list(clips[:_MAX_CLIPS_SHOWN]) or [tr("none", lang)])
+        if len(clips) > _MAX_CLIPS_SHOWN:
+            self.clips_list.addItem(tr("more", lang, n=len(clips) - _MAX_CLIPS_SHOWN))
+
+    def _render_devices(self, statuses: object) -> None:
+        lang = self._lang
+        if statuses is _UNAVAILABLE:
+            self._clear_device_rows()
+            self._add_device_row("-", tr("unavailable", lang), Level.FAULT, "")
+            return
+        if list(statuses) != list(self._device_rows):
+            self._clear_device_rows()
+            for component in statuses:
+                self._add_device_row(component, "", Level.OK, "")
+        for component, status in statuses.items():
+            name, level, message = self._device_rows[component]
+            name.setText(tr_or(f"component.{component}", component, lang))
+            level.setText(level_text(status.level, lang))
+            self._set_level(level, status.level)
+            message.setText(status.message(lang))
+
+    def _add_device_row(self, component: str, name: str, lvl: Level, message: str) -> None:
+        row = len(self._device_rows)
+        labels = (QLabel(name), QLabel(level_text(lvl, self._lang)), QLabel(message, wordWrap=True))
+        for col, label in enumerate(labels):
+            self._device_grid.addWidget(label, row, col)
+        self._set_level(labels[1], lvl)
+        self._device_rows[component] = labels
+
+    def _clear_device_rows(self) -> None:
+        for labels in self._device_rows.values():
+            for label in labels:
+                self._device_grid.removeWidget(label)
+                label.hide()
+                label.deleteLater()
+        self._device_rows.clear()
+
+    def _outbox_text(self, info: OutboxInfo) -> str:
+        if not info.depth or info.oldest_age_s is None:
+            return str(info.depth)
+        return tr("outbox_value", self._lang, n=info.depth, age=format_age(info.oldest_age_s, self._lang))
+
+    def _text_or_unavailable(self, value: object, render: Callable) -> str:
+        return tr("unavailable", self._lang) if value is _UNAVAILABLE else render(value)
+
+    def _status_text(self, status: Status) -> str:
+        return f"{level_text(status.level, self._lang)} — {status.message(self._lang)}"
+
+    @staticmethod
+    def _set_level(label: QLabel, level: Level) -> None:
+        label.setProperty("level", level.value)
+        label.style().unpolish(label)
+        label.style().polish(label)
+
+    # -- self-tests ---------------------------------------------------------------------------
+    def run_test(self, key: str) -> None:
+        """key: "card", "print" or "speak:<lang>"; the result shows beside its button."""
+        if key == "card":
+            fn, args = self._services.self_test_card, ()
+        elif key == "print":
+            fn, args = self._services.self_test_print, ()
+        else:
+            fn, args = self._services.speak_test, (key.partition(":")[2],)
+        if self._calls.submit(key, fn, *args):
+            self._results.pop(key, None)
+            self.test_buttons[key].setEnabled(False)
+            self.results[key].setText(tr("running", self._lang))
+            self._record("self_test", test=key)
+
+    def _on_result(self, key: str, call: CallResult) -> None:
+        if key == "refresh":
+            self._snapshot = call.value if call.ok else {}
+            self._render_snapshot()
+        elif key == "camera":
+            self._on_frame(call)
+        else:
+            if isinstance(call.value, CardRecord):
+                call = CallResult(value=_CardSeen(call.value.kind.value, call.value.masked_id))
+            self._results[key] = call
+            self.test_buttons[key].setEnabled(True)
+            self._render_result(key)
+            self._record("self_test_result", test=key, **self._audit_fields(call))
+
+    def _render_result(self, key: str) -> None:
+        call = self._results.get(key)
+        if call is None or key == "camera":
+            return
+        lang, label = self._lang, self.results[key]
+        value = call.value
+        if not call.ok:
+            detail = scrub(str(call.error))[:120] or type(call.error).__name__
+            label.setText(f"{level_text(Level.FAULT, lang)} — {tr('test_failed', lang)}: {detail}")
+            level = Level.FAULT
+        elif isinstance(value, _CardSeen):  # kind and masked number only: this screen is in public view
+            kind = tr_or(f"card.{value.kind}", value.kind, lang)
+            label.setText(f"{level_text(Level.OK, lang)} — {kind} {value.masked_id}")
+            level = Level.OK
+        elif isinstance(value, Status):
+            label.setText(self._status_text(value))
+            level = value.level
+        else:
+            label.setText(f"{level_text(Level.FAULT, lang)} — {tr('test_failed', lang)}")
+            level = Level.FAULT
+        self._set_level(label, level)
+
+    @staticmethod
+    def _audit_fields(call: CallResult) -> dict[str, str]:
+        if not call.ok:
+            return {"result": "error", "error": type(call.error).__name__}
+        value = call.value
+        if isinstance(value, _CardSeen):
+            return {"result": "ok", "kind": value.kind}
+        if isinstance(value, Status):
+            return {"result": value.level.value, "code": value.code}
+        return {"result": "error", "error": type(value).__name__}
+
+    # -- camera -------------------------------------------------------------------------------
+    def _camera_toggled(self, on: bool) -> None:
+        self.test_buttons["camera"].setText(tr("camera_stop" if on else "camera_start", self._lang))
+        if on:
+            self._camera_stats = dict.fromkeys(self._camera_stats, 0)
+            self._camera_last = None
+            self.results["camera"].setText(tr("running", self._lang))
+            self._record("self_test", test="camera")
+            self._camera_timer.start()
+            self._grab_frame()
+        else:
+            self._stop_camera()
+
+    def _stop_camera(self) -> None:
+        if not self._camera_timer.isActive():
+            return
+        self._camera_timer.stop()
+        stats = self._camera_stats
+        self._record("self_test_result", test="camera", result="ok" if stats["frames"] else "fault", **stats)
+        button = self.test_buttons["camera"]
+        if button.isChecked():
+            button.setChecked(False)
+
+    def _grab_frame(self) -> None:
+        self._calls.submit("camera", self._frame_and_detections)
+
+    def _frame_and_detections(self) -> tuple[object, Detections | None]:
+        frame = self._services.camera_frame()
+        return frame, (self._services.camera_detect(frame) if frame is not None else None)
+
+    def _on_frame(self, call: CallResult) -> None:
+        if not self._camera_timer.isActive():
+            return  # stopped while this frame was on its way
+        self._camera_last = call
+        if not call.ok:  # a broken camera: show why and stop, rather than fail five times a second
+            self._render_frame(call)
+            self._stop_camera()
+            return
+        if call.value[0] is not None:
+            found = call.value[1]
+            self._camera_stats["frames"] += 1
+            self._camera_stats["qr_frames"] += bool(found.qr)
+            self._camera_stats["face_frames"] += bool(found.faces)
+        self._render_frame(call)
+
+    def _render_frame(self, call: CallResult) -> None:
+        lang, label = self._lang, self.results["camera"]
+        if not call.ok:
+            label.setText(f"{level_text(Level.FAULT, lang)} — {tr('test_failed', lang)}: {type(call.error).__name__}")
+            self._set_level(label, Level.FAULT)
+            return
+        frame, found = call.value
+        if frame is None:
+            label.setText(f"{level_text(Level.FAULT, lang)} — {tr('no_frame', lang)}")
+            self._set_level(label, Level.FAULT)
+            self.preview.clear()
+            return
+        self.preview_image = draw_overlay(frame_to_image(frame), found, lang)
+        self.preview.setPixmap(QPixmap.fromImage(self.preview_image).scaled(
+            self.preview.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+        text = tr("camera_found", lang, qr=len(found.qr), faces=len(found.faces))
+        if found.qr:
+            text += f" — {found.qr[0].text[:40]}"
+        label.setText(f"{level_text(Level.OK, lang)} — {text}")
+        self._set_level(label, Level.OK)
+
+    def _record(self, event: str, **fields: str | int) -> None:
+        if self._audit is not None:
+            self._audit.record(event, **fields)
+
+
+class MaintenanceLauncher(QObject):
+    """Wires the corner gesture to the PIN dialog and the PIN to the screen.
+
+    `mount(screen)` puts the screen in the main window (say, a page of its stack); without it
+    the screen opens as its own window over `window`. Either way the screen is deleted after
+    it closes, which also takes it out of a stack. `opened`/`closed` let the main window pause
+    the resident session's idle timer meanwhile.
+    """
+
+    opened = Signal(object)  # the MaintenanceScreen
+    closed = Signal()
+
+    def __init__(self, window: QWidget, *, gate: PinGate, audit: AuditLog, services: MaintenanceServices,
+                 lang: str | Callable[[], str], mount: Callable[[QWidget], None] | None = None,
+                 theme: Theme | None = None, hold_ms: int = 3000) -> None:
+        super().__init__(window)
+        self._theme = theme or default_theme()
+        self._window = window
+        self._gate = gate
+        self._audit = audit
+        self._services = services
+        self._lang = lang if callable(lang) else (lambda: lang)
+        self._mount = mount
+        self.dialog: PinDialog | None = None
+        self.screen: MaintenanceScreen | None = None
+        self.gesture = CornerGesture(window, hold_ms=hold_ms, corner_px=self._theme.dp(CORNER_DP))
+        self.gesture.triggered.connect(self.request)
+
+    def request(self) -> None:
+        """Ask for the PIN (ignored while the dialog or the screen is already up)."""
+        if self.dialog is not None or self.screen is not None:
+            return
+        self.dialog = PinDialog(self._gate, lang=self._lang(), audit=self._audit, parent=self._window,
+                                theme=self._theme)
+        self.dialog.finished.connect(self._on_pin)
+        self.dialog.open()
+
+    def _on_pin(self, code: int) -> None:
+        dialog, self.dialog = self.dialog, None
+        if dialog is not None:
+            dialog.deleteLater()
+        if code == QDialog.DialogCode.Accepted:
+            self._open_screen()
+
+    def _open_screen(self) -> None:
+        screen = MaintenanceScreen(self._services, lang=self._lang(), audit=self._audit, theme=self._theme)
+        screen.closed.connect(self._on_closed)
+        self.screen = screen
+        if self._mount is not None:
+            self._mount(screen)
+        else:
+            screen.setParent(self._window, Qt.WindowType.Window)
+            screen.setGeometry(self._window.geometry())
+            if self._window.isFullScreen():
+                screen.showFullScreen()
+            else:
+                screen.show()
+        self.opened.emit(screen)
+
+    def _on_closed(self, _reason: str) -> None:
+        screen, self.screen = self.screen, None
+        if screen is not None:
+            screen.hide()
+            screen.deleteLater()
+        self.closed.emit()

@@ -1,0 +1,57 @@
+"""Sizes, fonts and colours of the maintenance screens, all taken from ui.theme in one place.
+
+Technicians get the residents' type sizes and contrast too: they read the screen standing, at
+arm's length, often in a dim hall.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QGuiApplication
+
+from ui.theme import FAMILIES, Theme
+
+CONTROL_DP = 60  # every button (the brief asks >= 60 dp)
+KEYPAD_KEY_DP = 96
+CORNER_DP = 80  # the hidden gesture's square in the top-left corner
+
+QR_COLOUR = "#00C853"  # overlay marks on a camera picture, each drawn with a word beside it
+FACE_COLOUR = "#FF9100"
+
+
+def default_theme() -> Theme:
+    return Theme.for_screen(QGuiApplication.primaryScreen())
+
+
+def theme_lang(lang: str) -> str:
+    """The theme knows the kiosk languages; English text is set in the Chinese font (it has Latin)."""
+    return lang if lang in FAMILIES else "zh"
+
+
+def stylesheet(theme: Theme, lang: str) -> str:
+    p = theme.palette
+    tl = theme_lang(lang)
+    families = ", ".join(f'"{f}"' for f in FAMILIES[tl])
+    digits = ", ".join(f'"{f}"' for f in FAMILIES["zh"])  # digits and dots: Tibetan fonts' tall lines waste space
+    control = theme.control_px(CONTROL_DP)  # height only: a min-width here would let layouts clip the text
+    key = theme.control_px(KEYPAD_KEY_DP)
+    border = theme.dp(3)
+    return f"""
+    QWidget {{ font-family: {families}; font-size: {theme.text_px(tl)}px; background: {p['bg']};
+               color: {p['text']}; }}
+    QLabel {{ background: transparent; }}
+    QLabel#title {{ font-size: {theme.text_px(tl, 'title')}px; font-weight: bold; }}
+    QGroupBox {{ background: {p['surface']}; border: {border}px solid {p['border']}; margin-top: 1.6em;
+                 padding: {theme.dp(12)}px; }}
+    QGroupBox::title {{ subcontrol-origin: margin; left: {theme.dp(16)}px; }}
+    QGroupBox QLabel {{ background: {p['surface']}; }}
+    QPushButton {{ min-height: {control}px; padding: 0 {theme.dp(16)}px;
+                   background: {p['primary']}; color: {p['on_primary']}; border-radius: {theme.dp(12)}px; }}
+    QPushButton:disabled {{ background: {p['surface']}; color: {p['muted_text']};
+                            border: {border}px dashed {p['border']}; }}
+    QPushButton:checked {{ border: {theme.dp(6)}px solid {p['focus']}; }}
+    QPushButton#key, QLabel#dots {{ font-family: {digits}; font-size: {theme.text_px('zh', 'title')}px; }}
+    QPushButton#key {{ min-height: {key}px; min-width: {key}px; }}
+    QLabel[level="ok"] {{ color: {p['ok']}; }}
+    QLabel[level="degraded"] {{ color: {p['warn']}; }}
+    QLabel[level="fault"] {{ color: {p['error']}; }}
+    """

@@ -1,0 +1,112 @@
+"""Words on the maintenance screens, in Tibetan, Chinese and English.
+
+Kept beside the screens (not in the resident catalogs): county IT staff read these, residents
+never do. tr(key, lang, **values) falls back to English for an unknown language.
+"""
+
+from __future__ import annotations
+
+from kiosk.status import Level
+
+_T: dict[str, tuple[str, str, str]] = {  # key: (bo, zh, en)
+    "title": ("ཉམས་གསོ།", "维护", "Maintenance"),
+    "close": ("ཁ་རྒྱག", "关闭", "Close"),
+    "cancel": ("ཕྱིར་འཐེན།", "取消", "Cancel"),
+    "ok": ("གཏན་འཁེལ།", "确定", "OK"),
+    "backspace": ("བསུབ།", "删除", "Delete"),
+    "pin_prompt": ("ཉམས་གསོའི་གསང་ཨང་འཇུག་རོགས།", "请输入维护密码", "Enter the maintenance PIN"),
+    "pin_checking": ("ར་སྤྲོད་བྱེད་བཞིན་པ།", "正在验证…", "Checking…"),
+    "pin_wrong": ("གསང་ཨང་ནོར་འདུག ད་དུང་ཐེངས་ {n} ཚོད་ལྟ་བྱེད་ཆོག", "密码错误，还可尝试 {n} 次",
+                  "Wrong PIN. {n} tries left"),
+    "pin_locked": ("ཟྭ་བརྒྱབ་ཟིན། {t} རྗེས་སུ་ཡང་བསྐྱར་ཚོད་ལྟ་གྱིས།", "已锁定，请 {t} 后再试",
+                   "Locked. Try again in {t}"),
+    "pin_disabled": ("འཕྲུལ་ཆས་འདིར་ཉམས་གསོའི་གསང་ཨང་བཀོད་མེད་པས་ཉམས་གསོ་བཀག་ཡོད།",
+                     "本机未设置维护密码，维护功能已停用", "Maintenance is disabled: no PIN is set on this kiosk"),
+    "pin_error": ("ར་སྤྲོད་བྱེད་མ་ཐུབ། ཡང་བསྐྱར་ཚོད་ལྟ་གྱིས།", "验证出错，请重试", "Could not check the PIN. Try again"),
+    "devices": ("སྒྲིག་ཆས་ཀྱི་གནས་སྟངས།", "设备状态", "Devices"),
+    "system": ("མ་ལག", "系统", "System"),
+    "tests": ("རང་ཞིབ།", "自检", "Self-tests"),
+    "test_card": ("ཐོབ་ཐང་ལག་ཁྱེར་ཀློག", "读身份证", "Read ID card"),
+    "test_print": ("ཚོད་ལྟའི་ཤོག་བྱང་པར་འདེབས།", "打印测试小票", "Print test receipt"),
+    "camera_start": ("པར་ཆས་སྔོན་ལྟ།", "摄像头预览", "Camera preview"),
+    "camera_stop": ("སྔོན་ལྟ་མཚམས་འཇོག", "停止预览", "Stop preview"),
+    "speak": ("སྐད་ཚོད་ལྟ། {language}", "语音测试：{language}", "Speak: {language}"),
+    "running": ("བྱེད་བཞིན་པ།", "正在进行…", "Running…"),
+    "test_failed": ("ཚོད་ལྟ་ཕམ།", "测试失败", "Test failed"),
+    "no_frame": ("པར་ཆས་ཀྱི་པར་རིས་མི་འདུག", "没有摄像头画面", "No camera image"),
+    "camera_found": ("QR {qr} གདོང་ {faces}", "二维码 {qr} 个，人脸 {faces} 张", "QR codes: {qr}, faces: {faces}"),
+    "qr_mark": ("QR", "二维码", "QR"),
+    "face_mark": ("གདོང་།", "人脸", "face"),
+    "content_version": ("ནང་དོན་གྱི་པར་གཞི།", "内容版本", "Content version"),
+    "outbox": ("བསྐུར་རྒྱུ་ལྷག་མ།", "待发送", "Outbox"),
+    "outbox_value": ("ཡིག་ཆ་ {n} ཆེས་རྙིང་བ་ {age}", "{n} 件，最早的已等 {age}", "{n} waiting, oldest {age}"),
+    "wan": ("ཕྱི་དྲ།", "外网", "WAN"),
+    "missing_clips": ("ཆད་པའི་བོད་སྐད་སྒྲ་ཆ། ({n})", "缺少的藏语录音（{n}）", "Missing Tibetan clips ({n})"),
+    "none": ("མེད།", "无", "none"),
+    "unavailable": ("ལེན་མ་ཐུབ།", "无法获取", "unavailable"),
+    "more": ("གཞན་ {n}", "另有 {n} 项", "{n} more"),
+    # durations
+    "age_s": ("སྐར་ཆ་ {n}", "{n} 秒", "{n} s"),
+    "age_min": ("སྐར་མ་ {n}", "{n} 分钟", "{n} min"),
+    "age_h": ("ཆུ་ཚོད་ {n}", "{n} 小时", "{n} h"),
+    "age_d": ("ཉིན་ {n}", "{n} 天", "{n} d"),
+    # components (unknown ones show their key)
+    "component.card_reader": ("ཐོབ་ཐང་ལག་ཁྱེར་ཀློག་ཆས།", "身份证读卡器", "ID card reader"),
+    "component.printer": ("ཤོག་བྱང་པར་འདེབས་ཆས།", "小票打印机", "Receipt printer"),
+    "component.a4_printer": ("A4 པར་འདེབས་ཆས།", "A4 打印机", "A4 printer"),
+    "component.camera": ("པར་ཆས།", "摄像头", "Camera"),
+    "component.voice": ("སྒྲ་སྐད།", "语音", "Voice"),
+    "component.edge": ("ས་གནས་ཞབས་ཞུའི་འཕྲུལ་ཆས།", "边缘节点", "Edge node"),
+    # card kinds (unknown ones show their key)
+    "card.resident": ("ཐོབ་ཐང་ལག་ཁྱེར།", "居民身份证", "Resident ID card"),
+    "card.hmt_permit": ("ཞང་ཀང་དང་ཨོ་མོན། ཐའེ་ཝན་གནས་སྡོད་ལག་ཁྱེར།", "港澳台居民居住证",
+                        "HK/Macao/Taiwan residence permit"),
+    "card.foreigner_old": ("ཕྱི་རྒྱལ་བའི་གཏན་སྡོད་ལག་ཁྱེར། (རྙིང་པ།)", "外国人永久居留身份证（旧版）",
+                           "Foreign permanent residence card (old)"),
+    "card.foreigner_2023": ("ཕྱི་རྒྱལ་བའི་གཏན་སྡོད་ལག་ཁྱེར།", "外国人永久居留身份证",
+                            "Foreign permanent residence card"),
+}
+
+# Language names are shown in their own script, whatever the screen language.
+LANGUAGE_NAMES = {"bo": "བོད་སྐད།", "zh": "中文", "en": "English"}
+LANGUAGES = ("bo", "zh", "en")
+
+# A level is never told by colour alone: an icon and a word always come with it.
+_LEVELS: dict[Level, tuple[str, tuple[str, str, str]]] = {
+    Level.OK: ("✔", ("རྒྱུན་ལྡན།", "正常", "OK")),
+    Level.DEGRADED: ("⚠", ("དོ་སྣང་།", "注意", "Degraded")),
+    Level.FAULT: ("✖", ("སྐྱོན་ཤོར།", "故障", "Fault")),
+}
+
+_INDEX = {"bo": 0, "zh": 1}
+
+
+def tr(key: str, lang: str, **values: object) -> str:
+    text = _T[key][_INDEX.get(lang, 2)]
+    return text.format(**values) if values else text
+
+
+def tr_or(key: str, fallback: str, lang: str) -> str:
+    """Translated name for a component or card kind; its raw key when none is known."""
+    return tr(key, lang) if key in _T else fallback
+
+
+def level_text(level: Level, lang: str) -> str:
+    icon, words = _LEVELS[level]
+    return f"{icon} {words[_INDEX.get(lang, 2)]}"
+
+
+def format_age(seconds: float, lang: str) -> str:
+    s = max(0, int(seconds))
+    if s < 120:
+        return tr("age_s", lang, n=s)
+    if s < 2 * 3600:
+        return tr("age_min", lang, n=s // 60)
+    if s < 2 * 86400:
+        return tr("age_h", lang, n=s // 3600)
+    return tr("age_d", lang, n=s // 86400)
+
+
+def format_countdown(seconds: int) -> str:
+    """m:ss, the same in every language."""
+    return f"{seconds // 60}:{seconds % 60:02d}"
