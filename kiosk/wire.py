@@ -21,6 +21,8 @@ API_FILE = f"{API}/content/files/{{path}}"      # GET: one file of the active pa
 API_SERVICES = f"{API}/services"                # GET: service summaries of the active pack
 API_SERVICE = f"{API}/services/{{service_id}}"  # GET: one full service definition
 API_PROMPTS = f"{API}/prompts"                  # GET: voice/screen prompts of the active pack
+API_GUIDE = f"{API}/guides/{{guide_id}}"        # GET: one guide (markdown per language)
+API_FORM = f"{API}/forms/{{form_id}}"           # GET: one printable blank form
 API_SUBMISSIONS = f"{API}/submissions"          # POST (Idempotency-Key required): a submission
 API_SUBMISSION = f"{API}/submissions/{{tracking_number}}"  # GET: status of one submission
 API_PROGRESS = f"{API}/progress"                # POST {"id_number"} or {"tracking_number"}
@@ -29,7 +31,7 @@ API_HEALTH = f"{API}/health"                    # POST: device/UI health from a 
 
 # --- the service platform (edge forwarder -> platform), reached through an adapter ----------
 PLATFORM = "/platform/v1"
-PLATFORM_APPLICATIONS = f"{PLATFORM}/applications"                        # POST (Idempotency-Key)
+PLATFORM_APPLICATIONS = f"{PLATFORM}/applications"                        # POST (Idempotency-Key); GET list
 PLATFORM_APPLICATION = f"{PLATFORM}/applications/{{tracking_number}}"     # GET
 PLATFORM_SEARCH = f"{PLATFORM}/applications/search"                       # POST {"id_number"}
 PLATFORM_SET_STATUS = f"{PLATFORM}/applications/{{tracking_number}}/status"  # POST (operator)
@@ -42,7 +44,11 @@ STATUS_RECEIVED = "received"
 STATUS_IN_REVIEW = "in_review"
 STATUS_APPROVED = "approved"
 STATUS_REJECTED = "rejected"
-STATUSES = (STATUS_QUEUED, STATUS_RECEIVED, STATUS_IN_REVIEW, STATUS_APPROVED, STATUS_REJECTED)
+# Edge only: the platform refused the item at intake (malformed, unknown service code...). It stays
+# in the edge's dead-letter queue for staff to fix and resend; the resident should ask at the counter.
+STATUS_UNDELIVERABLE = "undeliverable"
+STATUSES = (STATUS_QUEUED, STATUS_RECEIVED, STATUS_IN_REVIEW, STATUS_APPROVED, STATUS_REJECTED,
+            STATUS_UNDELIVERABLE)
 FINAL_STATUSES = (STATUS_APPROVED, STATUS_REJECTED)
 
 SUBMISSION_SCHEMA = "kiosk.submission/1"
@@ -67,3 +73,4 @@ def error_body(code: str, message: str, **details: object) -> dict:
     if details:
         err["details"] = details
     return {"error": err}
+

@@ -1,0 +1,328 @@
+"""A reference government-service platform: what the edge forwarder delivers to in test halls,
+training and the demo. Real regions plug their own platform in behind edge/platform_adapter.py.
+
+- Intake is idempotent: every POST carries an Idempotency-Key; the key, a fingerprint of the
+  body and the response are stored in the same transaction as the application. A replay gets
+  the same response and never makes a second application; the same key with another body is
+  409. `BEGIN IMMEDIATE` serialises writers, so concurrent duplicates (even from two processes
+  on one file) are safe.
+- Applications move received -> in_review -> approved | rejected, each change in a history.
+- It stores PII (it stands in for the government's system) but never logs it; search by ID
+  number takes the number in the body, never the URL; operator listings show masked IDs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import re
+import sqlite3
+from pathlib import Path
+
+from aiohttp import web
+
+from kiosk import idnumber, wire
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS idempotency (
+    key          TEXT NOT NULL,
+    scope        TEXT NOT NULL,
+    fingerprint  TEXT NOT NULL,
+    http_status  INTEGER NOT NULL,
+    response     TEXT NOT NULL,
+    created      TEXT NOT NULL,
+    PRIMARY KEY (scope, key)
+);
+CREATE TABLE IF NOT EXISTS applications (
+    tracking_number        TEXT PRIMARY KEY,
+    idempotency_key        TEXT NOT NULL UNIQUE,
+    service_id             TEXT NOT NULL,
+    platform_service_code  TEXT NOT NULL,
+    id_number              TEXT NOT NULL,
+    name                   TEXT NOT NULL,
+    payload                TEXT NOT NULL,
+    status                 TEXT NOT NULL,
+    history                TEXT NOT NULL,
+    received_at            TEXT NOT NULL,
+    updated_at             TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS applications_id_number ON applications(id_number);
+CREATE TABLE IF NOT EXISTS feedback (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key  TEXT NOT NULL UNIQUE,
+    payload          TEXT NOT NULL,
+    received_at      TEXT NOT NULL
+);
+"""
+
+# Which operator moves are allowed from each state.
+TRANSITIONS = {
+    wire.STATUS_RECEIVED: (wire.STATUS_IN_REVIEW, wire.STATUS_APPROVED, wire.STATUS_REJECTED),
+    wire.STATUS_IN_REVIEW: (wire.STATUS_APPROVED, wire.STATUS_REJECTED),
+    wire.STATUS_APPROVED: (),
+    wire.STATUS_REJECTED: (),
+}
+_KEY_RE = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
+_TRACKING_RE = re.compile(r"^[A-Z0-9\-]{6,40}$")
+
+
+class PlatformDB:
+    """The platform's SQLite file. Synchronous: handlers call it between awaits, so one process's
+    requests never interleave inside a transaction."""
+
+    def __init__(self, path: Path) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        for pragma in ("journal_mode=WAL", "synchronous=FULL"):
+            self._db.execute(f"PRAGMA {pragma}")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def _replay(self, scope: str, key: str, fp: str) -> tuple[int, dict] | None:
+        row = self._db.execute("SELECT fingerprint, http_status, response FROM idempotency"
+                               " WHERE scope = ? AND key = ?", (scope, key)).fetchone()
+        if row is None:
+            return None
+        if row["fingerprint"] != fp:
+            return 409, wire.error_body("idempotency_conflict",
+                                        "this Idempotency-Key was already used for a different request")
+        return 200, json.loads(row["response"])
+
+    def intake_application(self, key: str, body: dict, fp: str) -> tuple[int, dict]:
+        now = wire.now_iso()
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            replay = self._replay("application", key, fp)
+            if replay is not None:
+                self._db.execute("COMMIT")
+                return replay
+            proposed = str(body.get("tracking_number") or "")
+            tracking = proposed if _TRACKING_RE.match(proposed) else wire.new_tracking_number()
+            while self._db.execute("SELECT 1 FROM applications WHERE tracking_number = ?",
+                                   (tracking,)).fetchone():
+                tracking = wire.new_tracking_number()  # another edge proposed the same number
+            applicant = body["applicant"]
+            history = [{"status": wire.STATUS_RECEIVED, "at": now}]
+            self._db.execute(
+                "INSERT INTO applications (tracking_number, idempotency_key, service_id, platform_service_code,"
+                " id_number, name, payload, status, history, received_at, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (tracking, key, body["service_id"], body["platform_service_code"], applicant["id_number"].upper(),
+                 applicant["name"], json.dumps(body, ensure_ascii=False), wire.STATUS_RECEIVED,
+                 json.dumps(history), now, now))
+            response = {"tracking_number": tracking, "status": wire.STATUS_RECEIVED, "received_at": now}
+            self._db.execute("INSERT INTO idempotency VALUES (?,?,?,?,?,?)",
+                             (key, "application", fp, 201, json.dumps(response), now))
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        return 201, response
+
+    def intake_feedback(self, key: str, body: dict, fp: str) -> tuple[int, dict]:
+        now = wire.now_iso()
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            replay = self._replay("feedback", key, fp)
+            if replay is not None:
+                self._db.execute("COMMIT")
+                return replay
+            cur = self._db.execute("INSERT INTO feedback (idempotency_key, payload, received_at) VALUES (?,?,?)",
+                                   (key, json.dumps(body, ensure_ascii=False), now))
+            response = {"tracking_number": f"FB{cur.lastrowid:08d}", "status": wire.STATUS_RECEIVED,
+                        "received_at": now}
+            self._db.execute("INSERT INTO idempotency VALUES (?,?,?,?,?,?)",
+                             (key, "feedback", fp, 201, json.dumps(response), now))
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        return 201, response
+
+    @staticmethod
+    def _public(row: sqlite3.Row) -> dict:
+        """An application as anyone outside the platform may see it: no name, masked ID."""
+        return {"tracking_number": row["tracking_number"], "service_id": row["service_id"],
+                "platform_service_code": row["platform_service_code"],
+                "applicant_id_masked": idnumber.mask(row["id_number"]), "status": row["status"],
+                "history": json.loads(row["history"]), "received_at": row["received_at"],
+                "updated_at": row["updated_at"]}
+
+    def get(self, tracking: str) -> dict | None:
+        row = self._db.execute("SELECT * FROM applications WHERE tracking_number = ?", (tracking,)).fetchone()
+        return self._public(row) if row else None
+
+    def search(self, id_number: str) -> list[dict]:
+        rows = self._db.execute("SELECT * FROM applications WHERE id_number = ? ORDER BY received_at",
+                                (id_number.upper(),)).fetchall()
+        return [self._public(r) for r in rows]
+
+    def list(self, status: str | None = None, limit: int = 100) -> list[dict]:
+        q, args = "SELECT * FROM applications", []
+        if status:
+            q += " WHERE status = ?"
+            args.append(status)
+        rows = self._db.execute(q + " ORDER BY received_at DESC, rowid DESC LIMIT ?", (*args, limit)).fetchall()
+        return [self._public(r) for r in rows]
+
+    def count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM applications").fetchone()[0]
+
+    def set_status(self, tracking: str, status: str) -> tuple[int, dict]:
+        now = wire.now_iso()
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            row = self._db.execute("SELECT status, history FROM applications WHERE tracking_number = ?",
+                                   (tracking,)).fetchone()
+            if row is None:
+                self._db.execute("COMMIT")
+                return 404, wire.error_body("not_found", "no application with this tracking number")
+            if status not in TRANSITIONS[row["status"]]:
+                self._db.execute("COMMIT")
+                allowed = ", ".join(TRANSITIONS[row["status"]]) or "none (final)"
+                return 409, wire.error_body("invalid_transition",
+                                            f"cannot go from {row['status']} to {status}; allowed: {allowed}")
+            history = json.loads(row["history"]) + [{"status": status, "at": now}]
+            self._db.execute("UPDATE applications SET status = ?, history = ?, updated_at = ?"
+                             " WHERE tracking_number = ?", (status, json.dumps(history), now, tracking))
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        return 200, self.get(tracking) or {}
+
+
+def _fingerprint(body: dict) -> str:
+    canon = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canon.encode()).hexdigest()
+
+
+def _error(status: int, code: str, message: str, **details: object) -> web.Response:
+    return web.json_response(wire.error_body(code, message, **details), status=status)
+
+
+async def _json_body(request: web.Request) -> dict:
+    try:
+        body = json.loads(await request.read())
+    except ValueError:
+        raise web.HTTPBadRequest(text=json.dumps(wire.error_body("bad_json", "request body is not JSON")),
+                                 content_type="application/json") from None
+    if not isinstance(body, dict):
+        raise web.HTTPBadRequest(text=json.dumps(wire.error_body("bad_json", "request body must be an object")),
+                                 content_type="application/json")
+    return body
+
+
+def _key(request: web.Request) -> str:
+    key = request.headers.get(wire.IDEMPOTENCY_HEADER, "")
+    if not _KEY_RE.match(key):
+        raise web.HTTPBadRequest(
+            text=json.dumps(wire.error_body("idempotency_key_required",
+                                            "an Idempotency-Key header of 8-128 characters [A-Za-z0-9_.:-] is required")),
+            content_type="application/json")
+    return key
+
+
+def _application_problems(body: dict) -> list[str]:
+    problems = []
+    for k in ("service_id", "platform_service_code"):
+        if not isinstance(body.get(k), str) or not body[k]:
+            problems.append(f"{k}: required")
+    applicant = body.get("applicant")
+    if not isinstance(applicant, dict):
+        return problems + ["applicant: required"]
+    if not isinstance(applicant.get("id_number"), str) or not idnumber.is_valid(applicant["id_number"]):
+        problems.append("applicant.id_number: not a valid ID number")
+    if not isinstance(applicant.get("name"), str) or not applicant["name"].strip():
+        problems.append("applicant.name: required")
+    return problems
+
+
+def make_app(db: PlatformDB, latency_s: float = 0.0) -> web.Application:
+    """latency_s adds a delay to every intake, standing in for a slow WAN in tests and benches."""
+
+    async def delay() -> None:
+        if latency_s:
+            await asyncio.sleep(latency_s)
+
+    async def post_application(request: web.Request) -> web.Response:
+        key = _key(request)
+        body = await _json_body(request)
+        await delay()
+        problems = _application_problems(body)
+        if problems:
+            return _error(422, "invalid_application", "the application is incomplete", problems=problems)
+        status, doc = db.intake_application(key, body, _fingerprint(body))
+        if status == 201:
+            log.info("application received", extra={"tracking_number": doc["tracking_number"],
+                                                     "service_id": body["service_id"]})
+        return web.json_response(doc, status=status)
+
+    async def post_feedback(request: web.Request) -> web.Response:
+        key = _key(request)
+        body = await _json_body(request)
+        await delay()
+        status, doc = db.intake_feedback(key, body, _fingerprint(body))
+        return web.json_response(doc, status=status)
+
+    async def get_application(request: web.Request) -> web.Response:
+        doc = db.get(request.match_info["tracking_number"])
+        if doc is None:
+            return _error(404, "not_found", "no application with this tracking number")
+        return web.json_response(doc)
+
+    async def search(request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        id_number = body.get("id_number")
+        if not isinstance(id_number, str) or not idnumber.is_valid(id_number):
+            return _error(422, "invalid_id_number", "id_number must be a valid 18-character ID number")
+        return web.json_response({"applications": db.search(id_number)})
+
+    async def list_applications(request: web.Request) -> web.Response:
+        status = request.query.get("status") or None
+        if status is not None and status not in TRANSITIONS:
+            return _error(400, "bad_status", f"unknown status {status!r}")
+        try:
+            limit = max(1, min(1000, int(request.query.get("limit", "100"))))
+        except ValueError:
+            return _error(400, "bad_limit", "limit must be a number")
+        return web.json_response({"total": db.count(), "applications": db.list(status, limit)})
+
+    async def set_status(request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        status = body.get("status")
+        if status not in TRANSITIONS:
+            return _error(422, "bad_status", f"status must be one of {', '.join(TRANSITIONS)}")
+        code, doc = db.set_status(request.match_info["tracking_number"], status)
+        if code == 200:
+            log.info("status set", extra={"tracking_number": doc["tracking_number"], "status": status})
+        return web.json_response(doc, status=code)
+
+    app = web.Application(client_max_size=8 * 1024 * 1024)
+    app.router.add_post(wire.PLATFORM_APPLICATIONS, post_application)
+    app.router.add_get(wire.PLATFORM_APPLICATIONS, list_applications)
+    app.router.add_post(wire.PLATFORM_SEARCH, search)
+    app.router.add_get(wire.PLATFORM_APPLICATION, get_application)
+    app.router.add_post(wire.PLATFORM_SET_STATUS, set_status)
+    app.router.add_post(wire.PLATFORM_FEEDBACK, post_feedback)
+    return app
+
+
+def serve(db_path: Path, host: str, port: int, latency_s: float = 0.0) -> None:
+    db = PlatformDB(db_path)
+    log.info("reference platform serving", extra={"db": str(db_path), "host": host, "port": port})
+    try:
+        # No access log: request lines are harmless, but a platform is the last place to be careless.
+        web.run_app(make_app(db, latency_s), host=host, port=port, print=None, access_log=None)
+    finally:
+        db.close()

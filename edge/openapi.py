@@ -1,0 +1,162 @@
+"""The edge API as an OpenAPI 3.1 document, served at wire.API_OPENAPI.
+
+Kept by hand beside edge/api.py; tests/test_api_openapi.py fails when a route is added to the app
+without being documented here.
+"""
+
+from __future__ import annotations
+
+from kiosk import wire
+
+_JSON = "application/json"
+
+
+def _ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {_JSON: {"schema": schema}}}
+
+
+def _err(description: str) -> dict:
+    return _json(_ref("Error"), description)
+
+
+_KEY = {"name": wire.IDEMPOTENCY_HEADER, "in": "header", "required": True,
+        "description": "One key per resident action (e.g. a UUID), reused unchanged on every retry.",
+        "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_.:\-]{8,128}$"}}
+_INM = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+        "description": "The ETag from an earlier answer; 304 if unchanged."}
+_CACHED = {"200": {"description": "OK (ETag = sha256 of the body; Cache-Control: no-cache)",
+                   "headers": {"ETag": {"schema": {"type": "string"}}},
+                   "content": {_JSON: {"schema": {"type": "object"}}}},
+           "304": {"description": "Not modified"},
+           "503": _err("No content pack is active yet (no_content) or it cannot be loaded (content_invalid)")}
+
+
+def _path_param(name: str, description: str) -> dict:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}, "description": description}
+
+
+_SCHEMAS = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {"code": {"type": "string", "description": "stable, machine-readable"},
+                       "message": {"type": "string"},
+                       "details": {"type": "object", "properties": {"fields": {
+                           "type": "array", "items": _ref("FieldProblem")}}}}}}},
+    "FieldProblem": {"type": "object", "required": ["field", "code", "message"],
+                     "properties": {"field": {"type": "string"}, "code": {"type": "string"},
+                                    "message": {"type": "string"}}},
+    "Submission": {"type": "object", "required": ["schema", "service_id", "applicant"], "properties": {
+        "schema": {"const": wire.SUBMISSION_SCHEMA},
+        "service_id": {"type": "string"},
+        "fields": {"type": "object", "description": "field id -> value, checked against the service's form"},
+        "applicant": {"type": "object", "required": ["id_number", "name"],
+                      "description": "card fields; only name, gender, nation, birth_date, address, id_number "
+                                     "are kept",
+                      "properties": {"id_number": {"type": "string"}, "name": {"type": "string"}}},
+        "photo_jpeg_b64": {"type": "string", "description": "optional base64 JPEG, at most 2 MB decoded"},
+        "lang": {"enum": ["bo", "zh", "en"]}}},
+    "Accepted": {"type": "object", "required": ["tracking_number", "status", "created", "forwarded"],
+                 "properties": {"tracking_number": {"type": "string"}, "status": {"const": wire.STATUS_QUEUED},
+                                "created": {"type": "string", "format": "date-time"},
+                                "forwarded": {"type": "boolean"}}},
+    "Application": {"type": "object", "properties": {
+        "tracking_number": {"type": "string"}, "service_id": {"type": ["string", "null"]},
+        "status": {"enum": list(wire.STATUSES)},
+        "history": {"type": "array", "items": {"type": "object", "properties": {
+            "status": {"type": "string"}, "at": {"type": "string", "format": "date-time"}}}},
+        "as_of": {"type": "string", "format": "date-time", "description": "when this status was last confirmed"}}},
+    "Progress": {"type": "object", "required": ["source", "as_of", "applications"], "properties": {
+        "source": {"enum": ["platform", "edge_cache"]},
+        "as_of": {"type": "string", "format": "date-time"},
+        "applications": {"type": "array", "items": _ref("Application")}}},
+    "Feedback": {"type": "object", "required": ["rating"], "properties": {
+        "rating": {"type": "integer", "minimum": 1, "maximum": 5},
+        "reasons": {"type": "array", "maxItems": 10, "items": {"type": "string", "pattern": "^[a-z0-9_]{1,40}$"}},
+        "service_id": {"type": "string"}, "lang": {"enum": ["bo", "zh", "en"]}}},
+    "Health": {"type": "object", "required": ["kiosk_id", "components"], "properties": {
+        "kiosk_id": {"type": "string"},
+        "components": {"type": "object", "additionalProperties": {"type": "object", "required": ["level", "code"],
+                       "properties": {"level": {"enum": ["ok", "degraded", "fault"]}, "code": {"type": "string"},
+                                      "zh": {"type": "string"}, "bo": {"type": "string"},
+                                      "en": {"type": "string"}, "since": {"type": "string"}}}}}},
+    "Status": {"type": "object", "properties": {
+        "kiosk_id": {"type": "string"},
+        "wan": {"type": "object", "properties": {"wan": {"enum": ["unknown", "up", "down"]},
+                                                 "since": {"type": "string"}, "last_error": {"type": ["string", "null"]}}},
+        "content": {"type": "object", "properties": {"active_version": {"type": ["integer", "null"]},
+                                                     "allow_unsigned": {"type": "boolean"},
+                                                     "sync": {"type": ["object", "null"]}}},
+        "outbox": {"type": "object", "properties": {"depth": {"type": "integer"},
+                                                    "oldest_age_s": {"type": ["number", "null"]},
+                                                    "dead_letters": {"type": "integer"}}},
+        "kiosks": {"type": "object", "description": "last health report per kiosk"}}},
+}
+
+
+def document() -> dict:
+    submit_responses = {
+        "201": _json(_ref("Accepted"), "Stored durably; forwarded to the platform when it is reachable"),
+        "200": _json(_ref("Accepted"), "A replay of the same key: the first answer again"),
+        "400": _err("No/invalid Idempotency-Key, malformed JSON or wrong schema"),
+        "409": _err("The key was used for a different request (idempotency_conflict)"),
+        "413": _err("Body too large"),
+        "422": _err("Fields that need attention, every one listed in details.fields"),
+    }
+    paths = {
+        wire.API_STATUS: {"get": {"summary": "Edge status: WAN, content version, outbox, kiosk health",
+                                  "responses": {"200": _json(_ref("Status"), "OK")}}},
+        wire.API_OPENAPI: {"get": {"summary": "This document", "responses": {"200": {"description": "OK"}}}},
+        wire.API_MANIFEST: {"get": {"summary": "The active content manifest", "parameters": [_INM],
+                                    "responses": _CACHED}},
+        wire.API_FILE: {"get": {"summary": "One file of the active pack (ETag = its sha256)",
+                                "parameters": [_path_param("path", "path inside the pack"), _INM],
+                                "responses": {**_CACHED, "404": _err("Not in the active pack")}}},
+        wire.API_SERVICES: {"get": {"summary": "Service summaries (id, category, title, summary, icon)",
+                                    "parameters": [_INM], "responses": _CACHED}},
+        wire.API_SERVICE: {"get": {"summary": "One full service definition (kiosk.content.Service.to_dict)",
+                                   "parameters": [_path_param("service_id", "service id"), _INM],
+                                   "responses": {**_CACHED, "404": _err("Unknown service")}}},
+        wire.API_PROMPTS: {"get": {"summary": "Prompts of the active pack", "parameters": [_INM],
+                                   "responses": _CACHED}},
+        wire.API_GUIDE: {"get": {"summary": "One guide (markdown per language)",
+                                 "parameters": [_path_param("guide_id", "guide id"), _INM],
+                                 "responses": {**_CACHED, "404": _err("Unknown guide")}}},
+        wire.API_FORM: {"get": {"summary": "One printable blank form",
+                                "parameters": [_path_param("form_id", "form id"), _INM],
+                                "responses": {**_CACHED, "404": _err("Unknown form")}}},
+        wire.API_SUBMISSIONS: {"post": {
+            "summary": "Hand in an application; answered as soon as it is on disk, whatever the WAN does",
+            "parameters": [_KEY], "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("Submission")}}},
+            "responses": {**submit_responses, "404": _err("Unknown service"),
+                          "503": _err("No content pack is active")}}},
+        wire.API_SUBMISSION: {"get": {
+            "summary": "The edge's record of one submission",
+            "parameters": [_path_param("tracking_number", "as printed on the receipt")],
+            "responses": {"200": _json(_ref("Application"), "OK"), "404": _err("Unknown on this edge")}}},
+        wire.API_PROGRESS: {"post": {
+            "summary": "Progress of applications: from the platform, or the edge's record when it is unreachable",
+            "requestBody": {"required": True, "content": {_JSON: {"schema": {"oneOf": [
+                {"type": "object", "required": ["id_number"], "properties": {"id_number": {"type": "string"}}},
+                {"type": "object", "required": ["tracking_number"],
+                 "properties": {"tracking_number": {"type": "string"}}}]}}}},
+            "responses": {"200": _json(_ref("Progress"), "OK"), "400": _err("Neither or both given"),
+                          "404": _err("Unknown tracking number"), "422": _err("Malformed ID or tracking number")}}},
+        wire.API_FEEDBACK: {"post": {
+            "summary": "A resident's rating, queued through the outbox",
+            "parameters": [_KEY], "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("Feedback")}}},
+            "responses": submit_responses}},
+        wire.API_HEALTH: {"post": {
+            "summary": "Component statuses from a kiosk (kept in memory, shown in the status)",
+            "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("Health")}}},
+            "responses": {"200": {"description": "Stored"}, "422": _err("Malformed report"),
+                          "429": _err("Too many kiosks")}}},
+    }
+    return {"openapi": "3.1.0",
+            "info": {"title": "Township Kiosk edge API", "version": "1",
+                     "description": "The local API a hall's kiosks use. JSON everywhere; errors are "
+                                    "{\"error\": {\"code\", \"message\", \"details\"?}} with a stable code."},
+            "paths": paths, "components": {"schemas": _SCHEMAS}}

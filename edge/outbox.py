@@ -1,0 +1,418 @@
+"""The submission outbox: what residents handed in, kept on disk until the platform has it.
+
+One SQLite file (WAL, synchronous=FULL so a commit survives power loss, secure_delete so removed
+PII is overwritten, not just unlinked from the page list). Two tables with two jobs:
+
+- `outbox`: items still to forward (applications, feedback, usage events) with their payload,
+  attempts and next attempt time. The payload is the only place PII (name, ID number, photo)
+  lives at the edge; the row is deleted as soon as the platform acknowledges it.
+- `submissions`: the edge's lasting record of every accepted item: tracking number, idempotency
+  key, service, status history, and an HMAC of the applicant's ID number (per-edge secret key),
+  so a resident can look up their applications while the WAN is down without the edge keeping
+  the ID number itself.
+
+Items the platform refuses for good stay in the outbox as dead letters (status shows them,
+`requeue` sends them again after staff fixed the cause): nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk import idnumber, wire
+
+KIND_APPLICATION = "application"
+KIND_FEEDBACK = "feedback"
+KIND_EVENT = "event"
+KINDS = (KIND_APPLICATION, KIND_FEEDBACK, KIND_EVENT)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    idempotency_key   TEXT PRIMARY KEY,
+    tracking_number   TEXT NOT NULL UNIQUE,
+    kind              TEXT NOT NULL,
+    service_id        TEXT,
+    id_hash           TEXT,
+    fingerprint       TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    status_history    TEXT NOT NULL,
+    created           TEXT NOT NULL,
+    updated           TEXT NOT NULL,
+    forwarded_at      TEXT,
+    status_checked_at TEXT,
+    platform_ref      TEXT,
+    dead_reason       TEXT
+);
+CREATE INDEX IF NOT EXISTS submissions_id_hash ON submissions(id_hash);
+CREATE TABLE IF NOT EXISTS outbox (
+    seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key   TEXT NOT NULL UNIQUE REFERENCES submissions(idempotency_key),
+    kind              TEXT NOT NULL,
+    payload           TEXT NOT NULL,
+    created_ts        REAL NOT NULL,
+    attempts          INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at   REAL NOT NULL DEFAULT 0,
+    last_error        TEXT,
+    dead              INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(dead, next_attempt_at, seq);
+"""
+
+
+class OutboxError(Exception):
+    pass
+
+
+class IdempotencyConflict(OutboxError):
+    """The key was already used for a different payload: a client bug, never a retry."""
+
+    def __init__(self, key: str, tracking_number: str) -> None:
+        super().__init__("idempotency key already used for a different submission")
+        self.key = key
+        self.tracking_number = tracking_number
+
+
+@dataclass(frozen=True)
+class Submission:
+    idempotency_key: str
+    tracking_number: str
+    kind: str
+    service_id: str | None
+    status: str
+    history: list[dict]
+    created: str
+    updated: str
+    forwarded_at: str | None
+    status_checked_at: str | None
+    platform_ref: str | None
+    dead_reason: str | None
+
+    @property
+    def final(self) -> bool:
+        return self.status in wire.FINAL_STATUSES
+
+    def as_dict(self) -> dict:
+        return {"tracking_number": self.tracking_number, "kind": self.kind, "service_id": self.service_id,
+                "status": self.status, "history": self.history, "created": self.created,
+                "updated": self.updated, "forwarded_at": self.forwarded_at,
+                "status_checked_at": self.status_checked_at, "dead_reason": self.dead_reason}
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    seq: int
+    idempotency_key: str
+    kind: str
+    payload: dict
+    tracking_number: str
+    created: str
+    attempts: int
+    last_error: str | None
+
+
+def load_or_create_key(path: Path) -> bytes:
+    """The per-edge secret for ID hashes; created once (0600, fsync'd) and kept with the data."""
+    try:
+        key = path.read_bytes()
+        if len(key) >= 32:
+            return key
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_bytes(32)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, key)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+    return key
+
+
+def fingerprint(payload: object) -> str:
+    """A stable hash of a JSON value: same content, same fingerprint, whatever the key order."""
+    canon = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canon.encode()).hexdigest()
+
+
+def _row_to_submission(r: sqlite3.Row) -> Submission:
+    return Submission(r["idempotency_key"], r["tracking_number"], r["kind"], r["service_id"], r["status"],
+                      json.loads(r["status_history"]), r["created"], r["updated"], r["forwarded_at"],
+                      r["status_checked_at"], r["platform_ref"], r["dead_reason"])
+
+
+class Outbox:
+    """Thread-safe: one connection behind a lock (the API's worker threads and the forwarder share it)."""
+
+    def __init__(self, db_path: Path, id_key: bytes) -> None:
+        self.path = Path(db_path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._id_key = id_key
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
+        self._db.row_factory = sqlite3.Row
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "secure_delete=ON", "foreign_keys=ON"):
+            self._db.execute(f"PRAGMA {pragma}")
+        self._db.executescript(_SCHEMA)
+
+    @classmethod
+    def open(cls, data_dir: Path) -> Outbox:
+        data_dir = Path(data_dir)
+        return cls(data_dir / "outbox.sqlite3", load_or_create_key(data_dir / "id_hmac.key"))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def id_hash(self, id_number: str) -> str:
+        return idnumber.id_hash(id_number, self._id_key, length=64)
+
+    # --- intake -------------------------------------------------------------------------------
+    def submit(self, idempotency_key: str, kind: str, payload: dict, *, service_id: str | None = None,
+               id_number: str | None = None, fingerprint_: str | None = None) -> tuple[Submission, bool]:
+        """Store durably (returns after the commit is on disk) and return (record, created).
+
+        `fingerprint_` identifies what the client sent (defaults to the payload's hash): the same
+        key with the same fingerprint returns the existing record; with another, IdempotencyConflict.
+        """
+        if kind not in KINDS:
+            raise ValueError(f"unknown outbox kind {kind!r}")
+        fp = fingerprint_ or fingerprint(payload)
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        id_hash = self.id_hash(id_number) if id_number else None
+        now, now_ts = wire.now_iso(), time.time()
+        history = json.dumps([{"status": wire.STATUS_QUEUED, "at": now}])
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                row = self._db.execute("SELECT * FROM submissions WHERE idempotency_key = ?",
+                                       (idempotency_key,)).fetchone()
+                if row is not None:
+                    self._db.execute("COMMIT")
+                    if row["fingerprint"] != fp:
+                        raise IdempotencyConflict(idempotency_key, row["tracking_number"])
+                    return _row_to_submission(row), False
+                for _ in range(5):  # tracking numbers are random: retry the rare collision
+                    tracking = wire.new_tracking_number()
+                    try:
+                        self._db.execute(
+                            "INSERT INTO submissions (idempotency_key, tracking_number, kind, service_id, id_hash,"
+                            " fingerprint, status, status_history, created, updated)"
+                            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                            (idempotency_key, tracking, kind, service_id, id_hash, fp, wire.STATUS_QUEUED,
+                             history, now, now))
+                        break
+                    except sqlite3.IntegrityError:
+                        continue
+                else:
+                    raise OutboxError("could not allocate a unique tracking number")
+                self._db.execute("INSERT INTO outbox (idempotency_key, kind, payload, created_ts)"
+                                 " VALUES (?,?,?,?)", (idempotency_key, kind, body, now_ts))
+                row = self._db.execute("SELECT * FROM submissions WHERE idempotency_key = ?",
+                                       (idempotency_key,)).fetchone()
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        return _row_to_submission(row), True
+
+    def existing(self, idempotency_key: str, fingerprint_: str) -> Submission | None:
+        """The record already made under this key (None if none); IdempotencyConflict if it was made
+        for a different request. Lets the API answer a replay before validating anything again."""
+        with self._lock:
+            row = self._db.execute("SELECT * FROM submissions WHERE idempotency_key = ?",
+                                   (idempotency_key,)).fetchone()
+        if row is None:
+            return None
+        if row["fingerprint"] != fingerprint_:
+            raise IdempotencyConflict(idempotency_key, row["tracking_number"])
+        return _row_to_submission(row)
+
+    # --- forwarding ---------------------------------------------------------------------------
+    def next_batch(self, limit: int = 10, now: float | None = None) -> list[OutboxItem]:
+        """The oldest pending items in order, up to the first one not yet due (dead letters skipped).
+
+        Stopping at a deferred item keeps delivery in order: nothing overtakes an item in backoff.
+        """
+        now = time.time() if now is None else now
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT o.*, s.tracking_number, s.created FROM outbox o"
+                " JOIN submissions s USING (idempotency_key)"
+                " WHERE o.dead = 0 ORDER BY o.seq LIMIT ?", (limit,)).fetchall()
+        items = []
+        for r in rows:
+            if r["next_attempt_at"] > now:
+                break
+            items.append(OutboxItem(r["seq"], r["idempotency_key"], r["kind"], json.loads(r["payload"]),
+                                    r["tracking_number"], r["created"], r["attempts"], r["last_error"]))
+        return items
+
+    def ack(self, key: str, status: str = wire.STATUS_RECEIVED, platform_ref: str | None = None) -> None:
+        """The platform has the item: drop the payload (PII) and record the acknowledged status."""
+        now = wire.now_iso()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("DELETE FROM outbox WHERE idempotency_key = ?", (key,))
+                row = self._db.execute("SELECT status, status_history FROM submissions WHERE idempotency_key = ?",
+                                       (key,)).fetchone()
+                if row is not None:
+                    history = json.loads(row["status_history"])
+                    if status != row["status"]:
+                        history.append({"status": status, "at": now})
+                    self._db.execute(
+                        "UPDATE submissions SET status = ?, status_history = ?, updated = ?, forwarded_at = ?,"
+                        " status_checked_at = ?, platform_ref = ?, dead_reason = NULL"
+                        " WHERE idempotency_key = ?",
+                        (status, json.dumps(history), now, now, now, platform_ref, key))
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            if self._db.execute("SELECT 1 FROM outbox LIMIT 1").fetchone() is None:
+                # Drained: old WAL frames may still hold deleted payloads; truncate them away.
+                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def defer(self, key: str, error: str, backoff_s: float) -> None:
+        with self._lock:
+            self._db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
+                             " WHERE idempotency_key = ?", (error[:500], time.time() + backoff_s, key))
+
+    def reject(self, key: str, reason: str) -> None:
+        """A permanent refusal by the platform: keep the item as a dead letter, mark the record."""
+        now = wire.now_iso()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute("UPDATE outbox SET dead = 1, attempts = attempts + 1, last_error = ?"
+                                 " WHERE idempotency_key = ?", (reason[:500], key))
+                self._set_status(key, wire.STATUS_UNDELIVERABLE, now, dead_reason=reason[:500])
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+
+    def requeue(self, key: str) -> bool:
+        """Send a dead letter again (after staff fixed the cause). False if there is none by that key."""
+        now = wire.now_iso()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                n = self._db.execute("UPDATE outbox SET dead = 0, next_attempt_at = 0 WHERE idempotency_key = ?"
+                                     " AND dead = 1", (key,)).rowcount
+                if n:
+                    self._set_status(key, wire.STATUS_QUEUED, now, dead_reason=None)
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        return bool(n)
+
+    def _set_status(self, key: str, status: str, at: str, **extra: object) -> None:
+        row = self._db.execute("SELECT status, status_history FROM submissions WHERE idempotency_key = ?",
+                               (key,)).fetchone()
+        if row is None:
+            return
+        history = json.loads(row["status_history"])
+        if status != row["status"]:
+            history.append({"status": status, "at": at})
+        sets = ", ".join(f"{k} = ?" for k in extra)
+        self._db.execute(f"UPDATE submissions SET status = ?, status_history = ?, updated = ?"
+                         f"{', ' + sets if sets else ''} WHERE idempotency_key = ?",
+                         (status, json.dumps(history), at, *extra.values(), key))
+
+    # --- status kept from the platform ----------------------------------------------------------
+    def update_status(self, tracking_number: str, status: str, history: list[dict] | None = None,
+                      checked_at: str | None = None) -> bool:
+        """Record what the platform said about a forwarded application (its history wins if given)."""
+        if status not in wire.STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        at = checked_at or wire.now_iso()
+        with self._lock:
+            row = self._db.execute("SELECT status, status_history FROM submissions WHERE tracking_number = ?",
+                                   (tracking_number,)).fetchone()
+            if row is None:
+                return False
+            hist = json.loads(row["status_history"])
+            if history:
+                # Keep the edge's own "queued" entry, then the platform's view of the rest.
+                hist = [h for h in hist if h.get("status") == wire.STATUS_QUEUED][:1] + [
+                    {"status": str(h["status"]), "at": str(h["at"])} for h in history]
+            elif status != row["status"]:
+                hist.append({"status": status, "at": at})
+            self._db.execute("UPDATE submissions SET status = ?, status_history = ?, updated = ?,"
+                             " status_checked_at = ? WHERE tracking_number = ?",
+                             (status, json.dumps(hist), at, at, tracking_number))
+        return True
+
+    def to_refresh(self, limit: int = 20) -> list[Submission]:
+        """Forwarded applications not yet decided, least recently confirmed first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM submissions WHERE kind = ? AND forwarded_at IS NOT NULL AND status NOT IN (?, ?)"
+                " ORDER BY status_checked_at LIMIT ?",
+                (KIND_APPLICATION, *wire.FINAL_STATUSES, limit)).fetchall()
+        return [_row_to_submission(r) for r in rows]
+
+    # --- lookups ------------------------------------------------------------------------------
+    def by_key(self, key: str) -> Submission | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM submissions WHERE idempotency_key = ?", (key,)).fetchone()
+        return _row_to_submission(row) if row else None
+
+    def get(self, tracking_number: str) -> Submission | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM submissions WHERE tracking_number = ?",
+                                   (tracking_number,)).fetchone()
+        return _row_to_submission(row) if row else None
+
+    def find_by_id(self, id_number: str) -> list[Submission]:
+        with self._lock:
+            rows = self._db.execute("SELECT * FROM submissions WHERE id_hash = ? AND kind = ? ORDER BY created",
+                                    (self.id_hash(id_number), KIND_APPLICATION)).fetchall()
+        return [_row_to_submission(r) for r in rows]
+
+    def dead_letters(self) -> list[dict]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT o.idempotency_key, o.kind, o.attempts, o.last_error, s.tracking_number, s.service_id"
+                " FROM outbox o JOIN submissions s USING (idempotency_key) WHERE o.dead = 1 ORDER BY o.seq"
+            ).fetchall()
+        return [dict(r) for r in rows]
+
+    def stats(self) -> dict:
+        """Depth (pending, not dead), age of the oldest pending item in seconds, dead letters."""
+        with self._lock:
+            depth, oldest = self._db.execute(
+                "SELECT COUNT(*), MIN(created_ts) FROM outbox WHERE dead = 0").fetchone()
+            dead = self._db.execute("SELECT COUNT(*) FROM outbox WHERE dead = 1").fetchone()[0]
+        age = round(max(0.0, time.time() - oldest), 1) if oldest is not None else None
+        return {"depth": depth, "oldest_age_s": age, "dead_letters": dead}
+
+    def depth(self) -> int:
+        return self.stats()["depth"]
+
+    def ping(self) -> None:
+        """Raise if the database is not usable (the daemon's watchdog check)."""
+        with self._lock:
+            self._db.execute("SELECT 1 FROM outbox LIMIT 1").fetchall()

@@ -1,0 +1,199 @@
+"""How the edge talks to the region's government-service platform (see docs/platform-adapter.md).
+
+Every region runs a different platform; the forwarder and the local API only see the
+`PlatformAdapter` protocol below, and its two kinds of failure:
+- `PlatformUnavailable`: try again later (network down, timeout, 5xx, 429). The item stays queued.
+- `PlatformRejected`: the platform refused this item for good (4xx with a reason). Retrying the
+  same bytes cannot help; the item becomes a dead letter for staff.
+
+`HttpPlatformAdapter` speaks the reference platform's HTTP API (central/platform.py). It is
+synchronous (stdlib http.client): it runs in the forwarder's thread and in worker threads of
+the API, one keep-alive connection per thread.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import threading
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import quote, urlsplit
+
+from kiosk import wire
+
+
+class PlatformError(Exception):
+    pass
+
+
+class PlatformUnavailable(PlatformError):
+    """Temporary: the platform could not be reached or asked us to come back later."""
+
+
+class PlatformRejected(PlatformError):
+    """Permanent: the platform refused this request; `code` and `reason` are the platform's words."""
+
+    def __init__(self, code: str, reason: str, http_status: int | None = None) -> None:
+        super().__init__(f"{code}: {reason}")
+        self.code = code
+        self.reason = reason
+        self.http_status = http_status
+
+
+@dataclass(frozen=True)
+class Ack:
+    """The platform has the item. `tracking_number` is the platform's number for it (normally the
+    one the edge proposed and printed on the receipt)."""
+    tracking_number: str
+    status: str = wire.STATUS_RECEIVED
+
+
+@dataclass(frozen=True)
+class ApplicationStatus:
+    tracking_number: str
+    service_id: str
+    status: str
+    history: list[dict] = field(default_factory=list)  # [{"status", "at"}], oldest first
+
+
+class PlatformAdapter(Protocol):
+    def submit_application(self, key: str, payload: dict) -> Ack:
+        """Deliver one application. Must be idempotent on `key`: a replay returns the first Ack."""
+        ...
+
+    def submit_feedback(self, key: str, payload: dict) -> Ack:
+        ...
+
+    def get_status(self, tracking_number: str) -> ApplicationStatus | None:
+        """None when the platform does not know the number."""
+        ...
+
+    def search_by_id(self, id_number: str) -> list[ApplicationStatus]:
+        ...
+
+
+def _status_from(d: dict) -> ApplicationStatus:
+    status = str(d["status"])
+    if status not in wire.STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    history = [{"status": str(h["status"]), "at": str(h["at"])} for h in d.get("history") or []]
+    return ApplicationStatus(str(d["tracking_number"]), str(d.get("service_id", "")), status, history)
+
+
+class HttpPlatformAdapter:
+    """The reference platform over HTTP(S). `timeout` bounds connect and each read."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0) -> None:
+        u = urlsplit(base_url)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise ValueError(f"platform url must be http(s)://host[:port], got {base_url!r}")
+        self._https = u.scheme == "https"
+        self._host = u.hostname
+        self._port = u.port or (443 if self._https else 80)
+        self._prefix = u.path.rstrip("/")
+        self.timeout = timeout
+        self._local = threading.local()
+
+    def _conn(self) -> http.client.HTTPConnection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+            conn = cls(self._host, self._port, timeout=self.timeout)
+            self._local.conn = conn
+        return conn
+
+    def _drop(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def close(self) -> None:
+        self._drop()
+
+    def _request(self, method: str, path: str, body: dict | None = None,
+                 key: str | None = None) -> tuple[int, dict]:
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body, ensure_ascii=False).encode()
+            headers["Content-Type"] = "application/json"
+        if key:
+            headers[wire.IDEMPOTENCY_HEADER] = key
+        # Every request is safe to repeat (reads, or writes with an idempotency key), so a keep-alive
+        # connection the server closed meanwhile is retried once on a fresh one.
+        for attempt in (1, 2):
+            reused = getattr(self._local, "conn", None) is not None
+            conn = self._conn()
+            try:
+                conn.request(method, self._prefix + path, body=data, headers=headers)
+                resp = conn.getresponse()
+                raw = resp.read()
+                status = resp.status
+                if resp.will_close:
+                    self._drop()
+                break
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
+                self._drop()
+                if reused and attempt == 1:
+                    continue
+                raise PlatformUnavailable(f"connection lost: {type(e).__name__}") from None
+            except (OSError, http.client.HTTPException) as e:
+                self._drop()
+                kind = "timeout" if isinstance(e, socket.timeout | TimeoutError) else type(e).__name__
+                raise PlatformUnavailable(f"platform unreachable: {kind}") from None
+        try:
+            doc = json.loads(raw) if raw else {}
+        except ValueError:
+            doc = None
+        if status >= 500 or status in (408, 425, 429):
+            raise PlatformUnavailable(f"platform answered HTTP {status}")
+        if not isinstance(doc, dict):
+            if 200 <= status < 300:  # e.g. a captive portal or proxy page: not the platform talking
+                raise PlatformUnavailable(f"platform answered HTTP {status} without a JSON document")
+            doc = {}
+        return status, doc
+
+    @staticmethod
+    def _rejected(status: int, doc: dict) -> PlatformRejected:
+        err = doc.get("error") if isinstance(doc.get("error"), dict) else {}
+        return PlatformRejected(str(err.get("code") or f"http_{status}"),
+                                str(err.get("message") or f"platform answered HTTP {status}"), status)
+
+    def _submit(self, path: str, key: str, payload: dict) -> Ack:
+        status, doc = self._request("POST", path, payload, key)
+        if status not in (200, 201):
+            raise self._rejected(status, doc)
+        try:
+            return Ack(str(doc["tracking_number"]), str(doc.get("status") or wire.STATUS_RECEIVED))
+        except KeyError:
+            raise PlatformUnavailable("platform acknowledgement without a tracking number") from None
+
+    def submit_application(self, key: str, payload: dict) -> Ack:
+        return self._submit(wire.PLATFORM_APPLICATIONS, key, payload)
+
+    def submit_feedback(self, key: str, payload: dict) -> Ack:
+        return self._submit(wire.PLATFORM_FEEDBACK, key, payload)
+
+    def get_status(self, tracking_number: str) -> ApplicationStatus | None:
+        path = wire.PLATFORM_APPLICATION.format(tracking_number=quote(tracking_number, safe=""))
+        status, doc = self._request("GET", path)
+        if status == 404:
+            return None
+        if status != 200:
+            raise self._rejected(status, doc)
+        try:
+            return _status_from(doc)
+        except (KeyError, TypeError, ValueError):
+            raise PlatformUnavailable("platform sent a malformed status document") from None
+
+    def search_by_id(self, id_number: str) -> list[ApplicationStatus]:
+        status, doc = self._request("POST", wire.PLATFORM_SEARCH, {"id_number": id_number})
+        if status != 200:
+            raise self._rejected(status, doc)
+        try:
+            return [_status_from(d) for d in doc["applications"]]
+        except (KeyError, TypeError, ValueError):
+            raise PlatformUnavailable("platform sent a malformed search result") from None

@@ -1,0 +1,192 @@
+"""The kiosk UI's synchronous client for its edge node's local API (stdlib http.client only).
+
+No event loop needed: the UI calls it from a worker thread. Every call is bounded by `timeout`.
+`submit` and `feedback` carry an idempotency key and retry a dropped connection with the SAME
+key, so a resident's one press never becomes two applications.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import time
+import uuid
+from collections import OrderedDict
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from kiosk import wire
+from kiosk.content import BlankForm, Guide, Prompt, Service
+
+
+class EdgeError(Exception):
+    pass
+
+
+class EdgeUnavailable(EdgeError):
+    """The edge did not answer (down, timeout) or answered 5xx: show the offline screen, try later."""
+
+
+class EdgeRejected(EdgeError):
+    """The edge refused the request (4xx). `code` is stable; `details` may list bad fields."""
+
+    def __init__(self, status: int, code: str, message: str, details: dict | None = None) -> None:
+        super().__init__(f"{code}: {message}")
+        self.status, self.code, self.message, self.details = status, code, message, details or {}
+
+
+class EdgeClient:
+    def __init__(self, base_url: str, timeout: float = 5.0, *, retries: int = 2,
+                 cache_bytes: int = 16 << 20) -> None:
+        u = urlsplit(base_url)
+        if u.scheme not in ("http", "https") or not u.hostname:
+            raise ValueError(f"edge url must be http(s)://host[:port], got {base_url!r}")
+        self._https, self._host = u.scheme == "https", u.hostname
+        self._port = u.port or (443 if self._https else 80)
+        self.timeout = timeout
+        self.retries = retries
+        self._cache: OrderedDict[str, tuple[str, bytes]] = OrderedDict()  # path -> (etag, bytes)
+        self._cache_limit = cache_bytes
+        self._cache_size = 0
+
+    # --- transport ----------------------------------------------------------------------------
+    def _once(self, method: str, path: str, body: bytes | None, headers: dict[str, str]
+              ) -> tuple[int, dict[str, str], bytes]:
+        cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
+        conn = cls(self._host, self._port, timeout=self.timeout)
+        try:
+            conn.request(method, path, body=body, headers=headers)
+            resp = conn.getresponse()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        finally:
+            conn.close()
+
+    def _request(self, method: str, path: str, doc: Any = None, *, key: str | None = None,
+                 headers: dict[str, str] | None = None, retry: bool = False) -> tuple[int, dict[str, str], bytes]:
+        hdrs = {"Accept": "application/json", **(headers or {})}
+        body = None
+        if doc is not None:
+            body = json.dumps(doc, ensure_ascii=False).encode()
+            hdrs["Content-Type"] = "application/json"
+        if key:
+            hdrs[wire.IDEMPOTENCY_HEADER] = key
+        attempts = 1 + (self.retries if retry else 0)
+        for attempt in range(attempts):
+            try:
+                status, rh, raw = self._once(method, path, body, hdrs)
+            except (OSError, http.client.HTTPException) as e:
+                if attempt + 1 < attempts:
+                    time.sleep(0.2 * (attempt + 1))
+                    continue  # same key: the edge answers a replay with the first result
+                raise EdgeUnavailable(f"edge not reachable: {type(e).__name__}") from None
+            break
+        if status >= 500:
+            code, message, _ = self._error(raw, status)
+            raise EdgeUnavailable(f"edge answered HTTP {status} ({code}: {message})")
+        if status >= 400:
+            raise EdgeRejected(status, *self._error(raw, status))
+        return status, rh, raw
+
+    @staticmethod
+    def _error(raw: bytes, status: int) -> tuple[str, str, dict]:
+        """(code, message, details) from a wire.error_body, or generic ones for anything else."""
+        try:
+            err = json.loads(raw)["error"]
+            details = err.get("details")
+            return str(err["code"]), str(err["message"]), details if isinstance(details, dict) else {}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return f"http_{status}", f"HTTP {status}", {}
+
+    def _json(self, method: str, path: str, doc: Any = None, **kw: Any) -> Any:
+        _, _, raw = self._request(method, path, doc, **kw)
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise EdgeUnavailable("edge answered without a JSON document") from None
+
+    def _cached(self, path: str) -> bytes:
+        """GET with If-None-Match from a small LRU cache: unchanged content costs a 304."""
+        hit = self._cache.get(path)
+        status, headers, raw = self._request("GET", path, headers={"If-None-Match": hit[0]} if hit else None)
+        if status == 304 and hit:
+            self._cache.move_to_end(path)
+            return hit[1]
+        etag = headers.get("etag")
+        if etag and len(raw) <= self._cache_limit // 4:
+            if path in self._cache:
+                self._cache_size -= len(self._cache.pop(path)[1])
+            self._cache[path] = (etag, raw)
+            self._cache_size += len(raw)
+            while self._cache_size > self._cache_limit:
+                _, (_, old) = self._cache.popitem(last=False)
+                self._cache_size -= len(old)
+        return raw
+
+    def _cached_json(self, path: str) -> Any:
+        try:
+            return json.loads(self._cached(path))
+        except ValueError:
+            raise EdgeUnavailable("edge answered without a JSON document") from None
+
+    # --- content ------------------------------------------------------------------------------
+    def status(self) -> dict:
+        return self._json("GET", wire.API_STATUS)
+
+    def services(self) -> list[dict]:
+        """Summaries in home-screen order: id, category, title, summary, icon."""
+        return self._cached_json(wire.API_SERVICES)["services"]
+
+    def service(self, service_id: str) -> Service:
+        return Service.from_dict(self._cached_json(wire.API_SERVICE.format(service_id=quote(service_id, safe=""))))
+
+    def prompts(self) -> dict[str, Prompt]:
+        return {k: Prompt.from_dict(v) for k, v in self._cached_json(wire.API_PROMPTS)["prompts"].items()}
+
+    def guide(self, guide_id: str) -> Guide:
+        return Guide.from_dict(self._cached_json(wire.API_GUIDE.format(guide_id=quote(guide_id, safe=""))))
+
+    def form(self, form_id: str) -> BlankForm:
+        return BlankForm.from_dict(self._cached_json(wire.API_FORM.format(form_id=quote(form_id, safe=""))))
+
+    def file_bytes(self, path: str) -> bytes:
+        """A file of the active pack (icon, audio clip) by its pack-relative path."""
+        return self._cached(wire.API_FILE.format(path=quote(path, safe="/")))
+
+    # --- submissions --------------------------------------------------------------------------
+    def submit(self, service_id: str, fields: dict, applicant: dict, photo: bytes | None = None,
+               lang: str = "zh", idempotency_key: str | None = None) -> dict:
+        """Hand in an application: {"tracking_number", "status": "queued", "created", "forwarded"}.
+
+        Keep the key for the resident's action and pass it again if you retry yourself.
+        """
+        doc: dict[str, Any] = {"schema": wire.SUBMISSION_SCHEMA, "service_id": service_id, "fields": fields,
+                               "applicant": applicant, "lang": lang}
+        if photo is not None:
+            doc["photo_jpeg_b64"] = base64.b64encode(photo).decode()
+        return self._json("POST", wire.API_SUBMISSIONS, doc, key=idempotency_key or new_key(), retry=True)
+
+    def submission(self, tracking_number: str) -> dict:
+        return self._json("GET", wire.API_SUBMISSION.format(tracking_number=quote(tracking_number, safe="")))
+
+    def progress(self, *, id_number: str | None = None, tracking_number: str | None = None) -> dict:
+        """{"source": "platform"|"edge_cache", "as_of", "applications": [...]}; the ID goes in the body."""
+        if (id_number is None) == (tracking_number is None):
+            raise ValueError("give exactly one of id_number or tracking_number")
+        doc = {"id_number": id_number} if id_number is not None else {"tracking_number": tracking_number}
+        return self._json("POST", wire.API_PROGRESS, doc)
+
+    def feedback(self, rating: int, reasons: list[str] | None = None, service_id: str | None = None,
+                 lang: str = "zh", idempotency_key: str | None = None) -> dict:
+        doc: dict[str, Any] = {"rating": rating, "reasons": reasons or [], "lang": lang}
+        if service_id is not None:
+            doc["service_id"] = service_id
+        return self._json("POST", wire.API_FEEDBACK, doc, key=idempotency_key or new_key(), retry=True)
+
+    def health(self, kiosk_id: str, components: dict[str, dict]) -> None:
+        """Report component statuses (kiosk.status.Status.as_dict() per component)."""
+        self._json("POST", wire.API_HEALTH, {"kiosk_id": kiosk_id, "components": components})
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
