@@ -1,0 +1,1 @@
+"""Receipt printer: ESC/POS raster driver, Qt-rendered receipts and documents."""
