@@ -9,6 +9,8 @@ training and the demo. Real regions plug their own platform in behind edge/platf
 - Applications move received -> in_review -> approved | rejected, each change in a history.
 - It stores PII (it stands in for the government's system) but never logs it; search by ID
   number takes the number in the body, never the URL; operator listings show masked IDs.
+- It also keeps social-insurance payment records (one per person, month and kind), which an
+  operator adds (`kiosk platform add-payments`) and the edge searches by ID number.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import json
 import logging
 import re
 import sqlite3
+from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from aiohttp import web
@@ -51,6 +55,17 @@ CREATE TABLE IF NOT EXISTS applications (
     updated_at             TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS applications_id_number ON applications(id_number);
+CREATE TABLE IF NOT EXISTS payments (
+    id_number     TEXT NOT NULL,
+    year          INTEGER NOT NULL,
+    month         INTEGER NOT NULL,
+    kind          TEXT NOT NULL,
+    amount_fen    INTEGER NOT NULL,
+    paid_at       TEXT,
+    payer_status  TEXT NOT NULL,
+    updated_at    TEXT NOT NULL,
+    PRIMARY KEY (id_number, year, month, kind)
+);
 CREATE TABLE IF NOT EXISTS feedback (
     id               INTEGER PRIMARY KEY AUTOINCREMENT,
     idempotency_key  TEXT NOT NULL UNIQUE,
@@ -68,6 +83,9 @@ TRANSITIONS = {
 }
 _KEY_RE = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
 _TRACKING_RE = re.compile(r"^[A-Z0-9\-]{6,40}$")
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+MAX_AMOUNT = Decimal(100_000)   # yuan: a sanity bound far above any contribution
+MAX_PAYMENTS_PER_CALL = 600      # 25 years x 2 kinds x 12 months
 
 
 class PlatformDB:
@@ -166,6 +184,34 @@ class PlatformDB:
                                 (id_number.upper(),)).fetchall()
         return [self._public(r) for r in rows]
 
+    def add_payments(self, id_number: str, records: list[dict]) -> int:
+        """Store checked records (see _payment_problems); a record for the same person, month and kind
+        replaces the old one, so an operator can correct a month and a demo script can run twice."""
+        now = wire.now_iso()
+        rows = [(id_number.upper(), r["year"], r["month"], r["kind"], r["amount_fen"], r["paid_at"],
+                 r["payer_status"], now) for r in records]
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.executemany("INSERT OR REPLACE INTO payments VALUES (?,?,?,?,?,?,?,?)", rows)
+            self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        return len(rows)
+
+    def search_payments(self, id_number: str, max_months: int = wire.PAYMENTS_MAX_MONTHS) -> list[dict]:
+        """The latest `max_months` months on record (not calendar months back from today: a resident
+        who stopped paying years ago still sees their last payments), latest first."""
+        rows = self._db.execute(
+            "SELECT * FROM payments WHERE id_number = :id AND year * 12 + month >= ("
+            " SELECT MIN(ym) FROM (SELECT DISTINCT year * 12 + month AS ym FROM payments WHERE id_number = :id"
+            " ORDER BY ym DESC LIMIT :n))", {"id": id_number.upper(), "n": max_months}).fetchall()
+        rows.sort(key=lambda r: (-r["year"], -r["month"], wire.PAYMENT_KINDS.index(r["kind"])))  # pension first
+        return [{"year": r["year"], "month": r["month"], "kind": r["kind"],
+                 "amount": f"{Decimal(r['amount_fen']) / 100:.2f}", "paid_at": r["paid_at"],
+                 "payer_status": r["payer_status"]} for r in rows]
+
     def list(self, status: str | None = None, limit: int = 100) -> list[dict]:
         q, args = "SELECT * FROM applications", []
         if status:
@@ -248,8 +294,71 @@ def _application_problems(body: dict) -> list[str]:
     return problems
 
 
+def _amount_fen(value: object) -> int | None:
+    """Yuan (number or decimal string, at most 2 decimals, 0..MAX_AMOUNT) as whole fen; None if not."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or not 0 <= amount <= MAX_AMOUNT or amount != amount.quantize(Decimal("0.01")):
+        return None
+    return int(amount * 100)
+
+
+def _payment_problems(records: object) -> tuple[list[dict], list[str]]:
+    """(checked records with amount_fen, problems) for an operator's list of payment records."""
+    if not isinstance(records, list) or not 1 <= len(records) <= MAX_PAYMENTS_PER_CALL:
+        return [], [f"payments: a list of 1 to {MAX_PAYMENTS_PER_CALL} records is required"]
+    checked, problems = [], []
+    for i, r in enumerate(records):
+        where = f"payments[{i}]"
+        if not isinstance(r, dict):
+            problems.append(f"{where}: must be an object")
+            continue
+        year, month, kind = r.get("year"), r.get("month"), r.get("kind")
+        status, paid_at = r.get("payer_status", wire.PAYER_PAID), r.get("paid_at")
+        amount_fen = _amount_fen(r.get("amount"))
+        if isinstance(year, bool) or not isinstance(year, int) or not 1990 <= year <= 2100:
+            problems.append(f"{where}.year: a year from 1990 to 2100")
+        if isinstance(month, bool) or not isinstance(month, int) or not 1 <= month <= 12:
+            problems.append(f"{where}.month: a month from 1 to 12")
+        if kind not in wire.PAYMENT_KINDS:
+            problems.append(f"{where}.kind: one of {', '.join(wire.PAYMENT_KINDS)}")
+        if amount_fen is None:
+            problems.append(f"{where}.amount: yuan from 0 to {MAX_AMOUNT}, at most 2 decimals")
+        if status not in wire.PAYER_STATUSES:
+            problems.append(f"{where}.payer_status: one of {', '.join(wire.PAYER_STATUSES)}")
+        elif status == wire.PAYER_ARREARS and paid_at is not None:
+            problems.append(f"{where}.paid_at: must be null for a month in arrears")
+        if paid_at is not None and not (isinstance(paid_at, str) and _DATE_RE.match(paid_at) and _is_date(paid_at)):
+            problems.append(f"{where}.paid_at: a date written YYYY-MM-DD, or null")
+        checked.append({"year": year, "month": month, "kind": kind, "amount_fen": amount_fen,
+                        "paid_at": paid_at, "payer_status": status})
+    return checked, problems
+
+
+def _is_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _valid_id(body: dict) -> str:
+    id_number = body.get("id_number")
+    if not isinstance(id_number, str) or not idnumber.is_valid(id_number):
+        raise web.HTTPUnprocessableEntity(
+            text=json.dumps(wire.error_body("invalid_id_number", "id_number must be a valid 18-character ID number")),
+            content_type="application/json")
+    return id_number.strip()
+
+
 def make_app(db: PlatformDB, latency_s: float = 0.0) -> web.Application:
-    """latency_s adds a delay to every intake, standing in for a slow WAN in tests and benches."""
+    """latency_s adds a delay to every intake and payment search, standing in for a slow WAN in tests
+    and benches."""
 
     async def delay() -> None:
         if latency_s:
@@ -283,10 +392,23 @@ def make_app(db: PlatformDB, latency_s: float = 0.0) -> web.Application:
 
     async def search(request: web.Request) -> web.Response:
         body = await _json_body(request)
-        id_number = body.get("id_number")
-        if not isinstance(id_number, str) or not idnumber.is_valid(id_number):
-            return _error(422, "invalid_id_number", "id_number must be a valid 18-character ID number")
-        return web.json_response({"applications": db.search(id_number)})
+        return web.json_response({"applications": db.search(_valid_id(body))})
+
+    async def add_payments(request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        id_number = _valid_id(body)
+        records, problems = _payment_problems(body.get("payments"))
+        if problems:
+            return _error(422, "invalid_payments", "the payment records need attention", problems=problems)
+        stored = db.add_payments(id_number, records)
+        log.info("payments stored", extra={"records": stored})
+        return web.json_response({"stored": stored, "id_masked": idnumber.mask(id_number)})
+
+    async def search_payments(request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        id_number = _valid_id(body)
+        await delay()
+        return web.json_response({"payments": db.search_payments(id_number)})
 
     async def list_applications(request: web.Request) -> web.Response:
         status = request.query.get("status") or None
@@ -315,6 +437,8 @@ def make_app(db: PlatformDB, latency_s: float = 0.0) -> web.Application:
     app.router.add_get(wire.PLATFORM_APPLICATION, get_application)
     app.router.add_post(wire.PLATFORM_SET_STATUS, set_status)
     app.router.add_post(wire.PLATFORM_FEEDBACK, post_feedback)
+    app.router.add_post(wire.PLATFORM_PAYMENTS, add_payments)
+    app.router.add_post(wire.PLATFORM_PAYMENTS_SEARCH, search_payments)
     return app
 
 

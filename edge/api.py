@@ -1,34 +1,34 @@
 """The edge node's local HTTP API for kiosks (paths in kiosk/wire.py, documented in edge/openapi.py).
 
 It must keep working whatever the WAN does: content comes from the local store, submissions are
-answered as soon as they are durable in the outbox, progress lookups fall back to the edge's own
-record when the platform does not answer in time. Request bodies never reach a log line (the
+answered as soon as they are durable in the outbox, progress and payment lookups fall back to the
+edge's own record when the platform does not answer in time. Request bodies never reach a log line (the
 access log holds the request line only, and no path carries personal data).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import hashlib
 import json
 import logging
 import mimetypes
 import re
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
 from edge.outbox import KIND_APPLICATION, KIND_FEEDBACK, IdempotencyConflict, Outbox, Submission, fingerprint
+from edge.payment_cache import PaymentCache
 from edge.platform_adapter import ApplicationStatus, PlatformAdapter, PlatformError
+from edge.submission_check import field_problem, validate_feedback, validate_submission
 from kiosk import idnumber, wire
 from kiosk.config import Config
-from kiosk.content import CARD_FIELDS, LANGS, Field, Pack, PackError, Service, load_pack
+from kiosk.content import Pack, PackError, Service, load_pack
 from kiosk.manifest import FileEntry, Manifest
 
 if TYPE_CHECKING:
@@ -38,17 +38,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _KEY_RE = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
-_PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
-_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
-_REASON_RE = re.compile(r"^[a-z0-9_]{1,40}$")
 _TRACKING_RE = re.compile(r"^[A-Za-z0-9\-]{4,40}$")
-MAX_TEXT = 500          # a text field without its own max_length
-MAX_PHOTO = 2 << 20     # decoded JPEG bytes
 MAX_BODY = 4 << 20      # a submission with a photo, base64
 _SMALL_FILE = 256 << 10  # files up to this size are cached in memory by hash
 _CACHE_BYTES = 64 << 20
 UNREACHABLE = object()  # the platform did not answer a lookup in time
-_CARD_KEEP = tuple(f for f in CARD_FIELDS if f != "id_masked")  # applicant fields forwarded; others dropped
 
 
 class Store(Protocol):
@@ -65,158 +59,6 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, **details: object) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
-
-
-def _problem(field: str, code: str, message: str) -> dict:
-    return {"field": field, "code": code, "message": message}
-
-
-# --- validation of a submission against the service definition ------------------------------------
-def check_field(f: Field, value: Any) -> tuple[Any, dict | None]:
-    """(normalised value, problem or None) for one resident-entered value."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if f.required:
-            return None, _problem(f.id, "required", "this field is required")
-        return None, None
-    t = f.type
-    if t in ("text", "phone"):
-        if not isinstance(value, str):
-            return None, _problem(f.id, "type", "must be text")
-        value = value.strip()
-        if t == "phone":
-            if not _PHONE_RE.match(value):
-                return None, _problem(f.id, "phone", "must be an 11-digit mobile number starting with 1")
-            return value, None
-        if f.min_length is not None and len(value) < f.min_length:
-            return None, _problem(f.id, "too_short", f"must be at least {f.min_length} characters")
-        if len(value) > (f.max_length or MAX_TEXT):
-            return None, _problem(f.id, "too_long", f"must be at most {f.max_length or MAX_TEXT} characters")
-        if f.pattern and not re.fullmatch(f.pattern, value):
-            return None, _problem(f.id, "pattern", "is not in the expected format")
-        return value, None
-    if t == "number":
-        if isinstance(value, str):
-            try:
-                value = float(value.strip()) if "." in value else int(value.strip())
-            except ValueError:
-                return None, _problem(f.id, "type", "must be a number")
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-            return None, _problem(f.id, "type", "must be a number")
-        if f.min is not None and value < f.min:
-            return None, _problem(f.id, "too_small", f"must be at least {f.min:g}")
-        if f.max is not None and value > f.max:
-            return None, _problem(f.id, "too_large", f"must be at most {f.max:g}")
-        return value, None
-    if t == "choice":
-        values = [c.value for c in f.choices]
-        if value not in values:
-            return None, _problem(f.id, "choice", f"must be one of: {', '.join(values)}")
-        return value, None
-    if t == "date":
-        if not isinstance(value, str) or not _DATE_RE.match(value):
-            return None, _problem(f.id, "date", "must be a date written YYYY-MM-DD")
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            return None, _problem(f.id, "date", "is not a real calendar date")
-        return value, None
-    if t == "yesno":
-        if isinstance(value, str) and value.lower() in ("yes", "no"):
-            return value.lower() == "yes", None
-        if not isinstance(value, bool):
-            return None, _problem(f.id, "type", "must be yes or no (true/false)")
-        return value, None
-    return None, _problem(f.id, "type", f"unsupported field type {t!r}")
-
-
-def validate_submission(service: Service, body: dict) -> tuple[dict, list[dict]]:
-    """The payload to forward and every problem found (all of them, not just the first)."""
-    problems: list[dict] = []
-    applicant = body.get("applicant")
-    if not isinstance(applicant, dict):
-        problems.append(_problem("applicant", "required", "the card holder's data is required"))
-        applicant = {}
-    id_number = applicant.get("id_number")
-    if not isinstance(id_number, str) or not idnumber.is_valid(id_number):
-        problems.append(_problem("applicant.id_number", "id_number", "must be a valid 18-character ID number"))
-        id_number = None
-    name = applicant.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 60:
-        problems.append(_problem("applicant.name", "required", "the card holder's name is required"))
-    card = {k: str(applicant[k]).strip() for k in _CARD_KEEP if isinstance(applicant.get(k), str | int)}
-    if id_number:
-        card["id_number"] = id_number.strip().upper()
-
-    given = body.get("fields", {})
-    if not isinstance(given, dict):
-        problems.append(_problem("fields", "type", "must be an object of field id -> value"))
-        given = {}
-    known = {f.id: f for f in service.fields}
-    for fid in given:
-        if fid not in known:
-            problems.append(_problem(str(fid), "unknown", "is not a field of this service"))
-    fields: dict[str, Any] = {}
-    for f in service.fields:
-        if f.source:  # read-only: always what the card says, never what the client typed
-            value = idnumber.mask(card["id_number"]) if f.source == "id_masked" and "id_number" in card \
-                else card.get(f.source)
-            if f.required and not value:
-                problems.append(_problem(f.id, "required", f"the card data has no {f.source}"))
-            elif value:
-                fields[f.id] = value
-            continue
-        value, problem = check_field(f, given.get(f.id))
-        if problem:
-            problems.append(problem)
-        elif value is not None:
-            fields[f.id] = value
-
-    photo = body.get("photo_jpeg_b64")
-    photo_step = next((s for s in service.steps if s.kind == "photo"), None)
-    if photo is not None:
-        if photo_step is None:
-            problems.append(_problem("photo_jpeg_b64", "unexpected", "this service takes no photo"))
-        else:
-            try:
-                jpeg = base64.b64decode(photo, validate=True) if isinstance(photo, str) else b""
-            except (binascii.Error, ValueError):
-                jpeg = b""
-            if not jpeg.startswith(b"\xff\xd8\xff"):
-                problems.append(_problem("photo_jpeg_b64", "photo", "must be a base64 JPEG image"))
-            elif len(jpeg) > MAX_PHOTO:
-                problems.append(_problem("photo_jpeg_b64", "too_large", f"must be at most {MAX_PHOTO >> 20} MB"))
-    elif photo_step is not None and photo_step.required:
-        problems.append(_problem("photo_jpeg_b64", "required", "this service needs a photo"))
-
-    lang = body.get("lang", "zh")
-    if lang not in LANGS:
-        problems.append(_problem("lang", "lang", f"must be one of: {', '.join(LANGS)}"))
-    payload = {"schema": wire.SUBMISSION_SCHEMA, "service_id": service.id,
-               "platform_service_code": service.platform_service_code, "fields": fields,
-               "applicant": card, "lang": lang}
-    if photo is not None:
-        payload["photo_jpeg_b64"] = photo
-    return payload, problems
-
-
-def validate_feedback(body: dict, pack: Pack | None) -> tuple[dict, list[dict]]:
-    problems = []
-    rating = body.get("rating")
-    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
-        problems.append(_problem("rating", "rating", "must be a whole number from 1 to 5"))
-    reasons = body.get("reasons", [])
-    if not isinstance(reasons, list) or len(reasons) > 10 or not all(
-            isinstance(r, str) and _REASON_RE.match(r) for r in reasons):
-        problems.append(_problem("reasons", "reasons", "must be a list of up to 10 reason codes (a-z, 0-9, _)"))
-    service_id = body.get("service_id")
-    if service_id is not None and (not isinstance(service_id, str)
-                                   or (pack is not None and service_id not in pack.services)):
-        problems.append(_problem("service_id", "unknown", "is not a service of the active content"))
-    lang = body.get("lang", "zh")
-    if lang not in LANGS:
-        problems.append(_problem("lang", "lang", f"must be one of: {', '.join(LANGS)}"))
-    return {"schema": wire.FEEDBACK_SCHEMA, "rating": rating, "reasons": reasons, "service_id": service_id,
-            "lang": lang}, problems
 
 
 # --- content --------------------------------------------------------------------------------------
@@ -359,12 +201,24 @@ def _local_entry(sub: Submission, now: str) -> dict:
     return _app_entry(sub.tracking_number, sub.service_id, sub.status, sub.history, as_of)
 
 
+def _latest_months(payments: list[dict]) -> list[dict]:
+    """Latest first, at most wire.PAYMENTS_MAX_MONTHS months, whatever order and span a platform sends."""
+    kinds = {k: i for i, k in enumerate(wire.PAYMENT_KINDS)}
+    ordered = sorted(payments, key=lambda p: (-p["year"], -p["month"], kinds.get(p["kind"], len(kinds))))
+    months = sorted({(p["year"], p["month"]) for p in payments}, reverse=True)[:wire.PAYMENTS_MAX_MONTHS]
+    return [p for p in ordered if (p["year"], p["month"]) >= months[-1]] if months else []
+
+
 def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, config: Config, *,
              sync: SyncClient | None = None, lookup_adapter: PlatformAdapter | None = None,
-             lookup_timeout_s: float = 3.0) -> web.Application:
+             lookup_timeout_s: float = 3.0, payment_cache: PaymentCache | None = None) -> web.Application:
     """store: the content store; forwarder: edge.forwarder.Forwarder (WAN state, wake-ups; its adapter
-    is used for lookups unless lookup_adapter is given); sync: edge.sync.SyncClient for its state()."""
+    is used for lookups unless lookup_adapter is given); sync: edge.sync.SyncClient for its state();
+    payment_cache: where payment answers are kept for offline lookups (default: a file beside the
+    outbox, opened here and closed with the app)."""
     content = ContentView(store)
+    own_cache = payment_cache is None
+    payments_cache = payment_cache or PaymentCache(outbox.path.parent / "payments_cache.sqlite3")
     adapter = lookup_adapter or (forwarder.adapter if forwarder is not None else None)
     health: dict[str, dict] = {}
     started = wire.now_iso()
@@ -553,6 +407,34 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
             raise ApiError(404, "not_found", "no application with this tracking number")
         return web.json_response({"source": source, "as_of": as_of, "applications": apps})
 
+    # --- social-insurance payments ------------------------------------------------------------
+    async def post_payments(request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        id_number = body.get("id_number")
+        if not isinstance(id_number, str) or not idnumber.is_valid(id_number):
+            raise ApiError(422, "invalid_id_number", "id_number must be a valid 18-character ID number")
+        id_number = id_number.strip().upper()
+        id_hash = outbox.id_hash(id_number)
+        remote = await ask_platform(adapter.search_payments, id_number) if adapter else UNREACHABLE
+        if remote is not UNREACHABLE:
+            payments, as_of = _latest_months([p.to_dict() for p in remote]), wire.now_iso()
+            try:
+                await asyncio.to_thread(payments_cache.put, id_hash, payments, as_of)
+            except sqlite3.Error as e:  # the resident still gets the answer; only the offline copy is lost
+                log.warning("payment cache not written", extra={"error": type(e).__name__})
+            return web.json_response({"source": "platform", "as_of": as_of, "payments": payments})
+        try:
+            cached = await asyncio.to_thread(payments_cache.get, id_hash)
+        except sqlite3.Error as e:
+            log.warning("payment cache not readable", extra={"error": type(e).__name__})
+            cached = None
+        if cached is None:
+            raise ApiError(503, "payments_unreachable",
+                           "the payment records cannot be reached now; the counter can help")
+        as_of, payments = cached
+        log.info("payments answered from the edge cache", extra={"as_of": as_of, "records": len(payments)})
+        return web.json_response({"source": "edge_cache", "as_of": as_of, "payments": payments})
+
     # --- feedback and kiosk health ------------------------------------------------------------
     async def post_feedback(request: web.Request) -> web.Response:
         key = _idempotency_key(request)
@@ -583,14 +465,14 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
         kiosk_id, components = body.get("kiosk_id"), body.get("components")
         problems = []
         if not isinstance(kiosk_id, str) or not re.match(r"^[a-z0-9][a-z0-9-]{1,62}$", kiosk_id):
-            problems.append(_problem("kiosk_id", "kiosk_id", "must be the kiosk's id (lowercase, digits, dashes)"))
+            problems.append(field_problem("kiosk_id", "kiosk_id", "must be the kiosk's id (lowercase, digits, dashes)"))
         if not isinstance(components, dict) or len(components) > 32:
-            problems.append(_problem("components", "type", "must be an object of component -> status"))
+            problems.append(field_problem("components", "type", "must be an object of component -> status"))
         else:
             for name, st in components.items():
                 if not isinstance(st, dict) or st.get("level") not in ("ok", "degraded", "fault") \
                         or not isinstance(st.get("code"), str):
-                    problems.append(_problem(f"components.{name}", "status",
+                    problems.append(field_problem(f"components.{name}", "status",
                                              "must have level ok|degraded|fault and a code"))
         if problems:
             raise ApiError(422, "invalid_health", "the health report needs attention", fields=problems)
@@ -607,6 +489,10 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
         return web.json_response(document(), dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
     app = web.Application(middlewares=[_errors], client_max_size=MAX_BODY)
+    if own_cache:
+        async def close_cache(_app: web.Application) -> None:
+            payments_cache.close()
+        app.on_cleanup.append(close_cache)
     r = app.router
     r.add_get(wire.API_STATUS, get_status)
     r.add_get(wire.API_OPENAPI, get_openapi)
@@ -620,6 +506,7 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
     r.add_post(wire.API_SUBMISSIONS, post_submission)
     r.add_get(wire.API_SUBMISSION, get_submission)
     r.add_post(wire.API_PROGRESS, post_progress)
+    r.add_post(wire.API_PAYMENTS, post_payments)
     r.add_post(wire.API_FEEDBACK, post_feedback)
     r.add_post(wire.API_HEALTH, post_health)
     return app

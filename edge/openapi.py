@@ -73,6 +73,22 @@ _SCHEMAS = {
         "source": {"enum": ["platform", "edge_cache"]},
         "as_of": {"type": "string", "format": "date-time"},
         "applications": {"type": "array", "items": _ref("Application")}}},
+    "Payment": {"type": "object", "required": ["year", "month", "kind", "amount", "paid_at", "payer_status"],
+                "properties": {
+                    "year": {"type": "integer"}, "month": {"type": "integer", "minimum": 1, "maximum": 12},
+                    "kind": {"enum": list(wire.PAYMENT_KINDS)},
+                    "amount": {"type": "string", "pattern": r"^[0-9]+\.[0-9]{2}$",
+                               "description": "yuan, exact, e.g. \"150.00\""},
+                    "paid_at": {"type": ["string", "null"], "format": "date", "description": "null when unpaid"},
+                    "payer_status": {"enum": list(wire.PAYER_STATUSES),
+                                     "description": "paid by the resident, by the government on their behalf, "
+                                                    "or due and not paid"}}},
+    "Payments": {"type": "object", "required": ["source", "as_of", "payments"], "properties": {
+        "source": {"enum": ["platform", "edge_cache"]},
+        "as_of": {"type": "string", "format": "date-time",
+                  "description": "when the platform gave these records (now, or the cached answer's time)"},
+        "payments": {"type": "array", "items": _ref("Payment"),
+                     "description": f"latest first, at most {wire.PAYMENTS_MAX_MONTHS} months"}}},
     "Feedback": {"type": "object", "required": ["rating"], "properties": {
         "rating": {"type": "integer", "minimum": 1, "maximum": 5},
         "reasons": {"type": "array", "maxItems": 10, "items": {"type": "string", "pattern": "^[a-z0-9_]{1,40}$"}},
@@ -145,6 +161,14 @@ def document() -> dict:
                  "properties": {"tracking_number": {"type": "string"}}}]}}}},
             "responses": {"200": _json(_ref("Progress"), "OK"), "400": _err("Neither or both given"),
                           "404": _err("Unknown tracking number"), "422": _err("Malformed ID or tracking number")}}},
+        wire.API_PAYMENTS: {"post": {
+            "summary": "A resident's social-insurance payments: from the platform, or the edge's last copy of "
+                       "them when it is unreachable",
+            "requestBody": {"required": True, "content": {_JSON: {"schema": {
+                "type": "object", "required": ["id_number"], "properties": {"id_number": {"type": "string"}}}}}},
+            "responses": {"200": _json(_ref("Payments"), "OK"), "422": _err("Malformed ID number"),
+                          "503": _err("The platform is unreachable and this edge has no copy "
+                                      "(payments_unreachable)")}}},
         wire.API_FEEDBACK: {"post": {
             "summary": "A resident's rating, queued through the outbox",
             "parameters": [_KEY], "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("Feedback")}}},

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import socket
 import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Protocol
 from urllib.parse import quote, urlsplit
 
@@ -58,6 +59,20 @@ class ApplicationStatus:
     history: list[dict] = field(default_factory=list)  # [{"status", "at"}], oldest first
 
 
+@dataclass(frozen=True)
+class PaymentRecord:
+    """One month of one kind of social insurance for one person (the person is not in it)."""
+    year: int
+    month: int
+    kind: str            # wire.PAYMENT_KINDS
+    amount: str          # yuan, a decimal string with 2 places ("150.00"): exact, ready to show
+    paid_at: str | None  # YYYY-MM-DD; None when nothing was paid
+    payer_status: str    # wire.PAYER_STATUSES
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 class PlatformAdapter(Protocol):
     def submit_application(self, key: str, payload: dict) -> Ack:
         """Deliver one application. Must be idempotent on `key`: a replay returns the first Ack."""
@@ -73,6 +88,11 @@ class PlatformAdapter(Protocol):
     def search_by_id(self, id_number: str) -> list[ApplicationStatus]:
         ...
 
+    def search_payments(self, id_number: str) -> list[PaymentRecord]:
+        """The resident's social-insurance payments: latest first, at most wire.PAYMENTS_MAX_MONTHS
+        months; [] when the platform has none."""
+        ...
+
 
 def _status_from(d: dict) -> ApplicationStatus:
     status = str(d["status"])
@@ -80,6 +100,25 @@ def _status_from(d: dict) -> ApplicationStatus:
         raise ValueError(f"unknown status {status!r}")
     history = [{"status": str(h["status"]), "at": str(h["at"])} for h in d.get("history") or []]
     return ApplicationStatus(str(d["tracking_number"]), str(d.get("service_id", "")), status, history)
+
+
+_AMOUNT_RE = re.compile(r"^[0-9]{1,9}\.[0-9]{2}$")
+_DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _payment_from(d: dict) -> PaymentRecord:
+    year, month, kind, amount = d["year"], d["month"], d["kind"], d["amount"]
+    paid_at, payer = d.get("paid_at"), d["payer_status"]
+    if isinstance(year, bool) or not isinstance(year, int) or isinstance(month, bool) or not isinstance(month, int) \
+            or not 1 <= month <= 12:
+        raise ValueError("bad year or month")
+    if kind not in wire.PAYMENT_KINDS or payer not in wire.PAYER_STATUSES:
+        raise ValueError("unknown kind or payer status")
+    if not isinstance(amount, str) or not _AMOUNT_RE.match(amount):
+        raise ValueError("amount is not a yuan decimal string")
+    if paid_at is not None and not (isinstance(paid_at, str) and _DATE_RE.match(paid_at)):
+        raise ValueError("paid_at is not a date")
+    return PaymentRecord(year, month, kind, amount, paid_at, payer)
 
 
 class HttpPlatformAdapter:
@@ -197,3 +236,12 @@ class HttpPlatformAdapter:
             return [_status_from(d) for d in doc["applications"]]
         except (KeyError, TypeError, ValueError):
             raise PlatformUnavailable("platform sent a malformed search result") from None
+
+    def search_payments(self, id_number: str) -> list[PaymentRecord]:
+        status, doc = self._request("POST", wire.PLATFORM_PAYMENTS_SEARCH, {"id_number": id_number})
+        if status != 200:
+            raise self._rejected(status, doc)
+        try:
+            return [_payment_from(d) for d in doc["payments"]]
+        except (KeyError, TypeError, ValueError):
+            raise PlatformUnavailable("platform sent a malformed payments result") from None

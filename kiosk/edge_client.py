@@ -25,7 +25,12 @@ class EdgeError(Exception):
 
 
 class EdgeUnavailable(EdgeError):
-    """The edge did not answer (down, timeout) or answered 5xx: show the offline screen, try later."""
+    """The edge did not answer (down, timeout) or answered 5xx: show the offline screen, try later.
+    `code` is the edge's stable error code when it answered one (e.g. "payments_unreachable")."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class EdgeRejected(EdgeError):
@@ -83,7 +88,7 @@ class EdgeClient:
             break
         if status >= 500:
             code, message, _ = self._error(raw, status)
-            raise EdgeUnavailable(f"edge answered HTTP {status} ({code}: {message})")
+            raise EdgeUnavailable(f"edge answered HTTP {status} ({code}: {message})", code)
         if status >= 400:
             raise EdgeRejected(status, *self._error(raw, status))
         return status, rh, raw
@@ -175,6 +180,12 @@ class EdgeClient:
             raise ValueError("give exactly one of id_number or tracking_number")
         doc = {"id_number": id_number} if id_number is not None else {"tracking_number": tracking_number}
         return self._json("POST", wire.API_PROGRESS, doc)
+
+    def payments(self, id_number: str) -> dict:
+        """{"source": "platform"|"edge_cache", "as_of", "payments": [{"year", "month", "kind", "amount",
+        "paid_at", "payer_status"}, ...]}, latest first; the ID goes in the body. EdgeUnavailable with
+        code "payments_unreachable" when neither the platform nor the edge's copy can answer."""
+        return self._json("POST", wire.API_PAYMENTS, {"id_number": id_number})
 
     def feedback(self, rating: int, reasons: list[str] | None = None, service_id: str | None = None,
                  lang: str = "zh", idempotency_key: str | None = None) -> dict:

@@ -26,6 +26,7 @@ API_FORM = f"{API}/forms/{{form_id}}"           # GET: one printable blank form
 API_SUBMISSIONS = f"{API}/submissions"          # POST (Idempotency-Key required): a submission
 API_SUBMISSION = f"{API}/submissions/{{tracking_number}}"  # GET: status of one submission
 API_PROGRESS = f"{API}/progress"                # POST {"id_number"} or {"tracking_number"}
+API_PAYMENTS = f"{API}/payments"                # POST {"id_number"}: social-insurance payment records
 API_FEEDBACK = f"{API}/feedback"                # POST (Idempotency-Key required)
 API_HEALTH = f"{API}/health"                    # POST: device/UI health from a kiosk
 
@@ -36,6 +37,8 @@ PLATFORM_APPLICATION = f"{PLATFORM}/applications/{{tracking_number}}"     # GET
 PLATFORM_SEARCH = f"{PLATFORM}/applications/search"                       # POST {"id_number"}
 PLATFORM_SET_STATUS = f"{PLATFORM}/applications/{{tracking_number}}/status"  # POST (operator)
 PLATFORM_FEEDBACK = f"{PLATFORM}/feedback"                                # POST (Idempotency-Key)
+PLATFORM_PAYMENTS = f"{PLATFORM}/payments"                                # POST (operator): add records
+PLATFORM_PAYMENTS_SEARCH = f"{PLATFORM}/payments/search"                  # POST {"id_number"}
 
 # Application states, in the order a resident sees them. "queued" exists only at the edge:
 # stored durably, not yet acknowledged by the platform.
@@ -50,6 +53,16 @@ STATUS_UNDELIVERABLE = "undeliverable"
 STATUSES = (STATUS_QUEUED, STATUS_RECEIVED, STATUS_IN_REVIEW, STATUS_APPROVED, STATUS_REJECTED,
             STATUS_UNDELIVERABLE)
 FINAL_STATUSES = (STATUS_APPROVED, STATUS_REJECTED)
+
+# Social-insurance payment records: one per person, month and kind of insurance. A record is
+# {"year", "month", "kind", "amount" (yuan as a decimal string, e.g. "150.00"), "paid_at" (YYYY-MM-DD
+# or null), "payer_status"}; lookups answer the latest PAYMENTS_MAX_MONTHS months on record, latest first.
+PAYMENT_KINDS = ("pension", "medical")  # residents' basic pension / residents' basic medical insurance
+PAYER_PAID = "paid"                      # the resident paid
+PAYER_GOVERNMENT = "government_paid"     # paid on their behalf (e.g. a low-income household)
+PAYER_ARREARS = "arrears"                # due and not paid
+PAYER_STATUSES = (PAYER_PAID, PAYER_GOVERNMENT, PAYER_ARREARS)
+PAYMENTS_MAX_MONTHS = 24
 
 SUBMISSION_SCHEMA = "kiosk.submission/1"
 FEEDBACK_SCHEMA = "kiosk.feedback/1"
