@@ -1,0 +1,209 @@
+"""Fixtures for the flow engine and the kiosk UI: the demo pack in a real edge, a real platform, real
+device simulators (card reader and printer on ptys), camera input from generated image files."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "content" / "demo"
+
+
+def demo_files() -> dict[str, bytes]:
+    return {p.relative_to(DEMO).as_posix(): p.read_bytes() for p in sorted(DEMO.rglob("*")) if p.is_file()}
+
+
+def install_demo(store) -> None:
+    """The demo pack, active in a real ContentStore (or its directory), the way a sync leaves it."""
+    from edge.store import ContentStore
+    from tests.fixtures_edge import install_pack
+
+    install_pack(store if isinstance(store, ContentStore) else ContentStore(store), demo_files(), 1)
+
+
+def read_sample_card(index: int = 0):
+    """A CardRecord read by the real driver from the simulator over a pty."""
+    from devices.idcard.reader import CardReader
+    from devices.sim.card_reader import CardReaderSim
+
+    sim = CardReaderSim().start()
+    try:
+        sim.insert(index)
+        reader = CardReader(sim.path)
+        try:
+            return reader.read_card()
+        finally:
+            reader.close()
+    finally:
+        sim.stop()
+
+
+@pytest.fixture(scope="session")
+def card_record():
+    return read_sample_card(0)
+
+
+@pytest.fixture
+def demo_edge(platform_factory, tmp_path: Path):
+    """An in-process edge (API + outbox + forwarder) serving the demo pack, with a running platform."""
+    from tests.fixtures_edge import Edge
+
+    platform = platform_factory()
+    edge = Edge(tmp_path / "edge", platform.url, with_pack=False)
+    install_demo(edge.store)
+    edge.platform = platform
+    yield edge
+    edge.close()
+
+
+def platform_search(platform_url: str, id_number: str) -> list[dict]:
+    import json
+    import urllib.request
+
+    from kiosk import wire
+
+    req = urllib.request.Request(platform_url + wire.PLATFORM_SEARCH, data=json.dumps({"id_number": id_number}).encode(),
+                                 headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(req, timeout=5) as r:
+        return json.loads(r.read())["applications"]
+
+
+# --- subprocesses: the edge daemon and the reference platform, as in production ---------------------
+def _wait_port(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on {port}")
+
+
+class Service:
+    """`python -m kiosk ...` as a child process on a fixed port; stop() and start() again."""
+
+    def __init__(self, args: list[str], port: int, log: Path) -> None:
+        self.args, self.port, self.log = args, port, log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> Service:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "kiosk", *self.args], cwd=ROOT, env=env,
+                                         stdout=out, stderr=subprocess.STDOUT)
+        _wait_port(self.port, self.proc)
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self.proc = None
+
+
+class Stack:
+    """Platform + edge (subprocesses) + card reader and printer simulators + a camera image path."""
+
+    def __init__(self, root: Path) -> None:
+        from devices.sim.card_reader import CardReaderSim
+        from devices.sim.printer import PrinterSim
+
+        self.root = root
+        self.platform_port, self.edge_port = free_port(), free_port()
+        self.platform_url = f"http://127.0.0.1:{self.platform_port}"
+        self.edge_url = f"http://127.0.0.1:{self.edge_port}"
+        self.data_dir = root / "edge"
+        install_demo(self.data_dir / "content")
+        self.card_sim = CardReaderSim(link_dir=root).start()
+        self.printer_sim = PrinterSim(link_dir=root).start()
+        self.camera_source = root / "camera.png"
+        self.played = root / "played.txt"
+        self.player = root / "player.sh"
+        # The "player" records the WAV it was handed: this machine has no sound card.
+        self.player.write_text(f'#!/bin/sh\nfor last; do :; done\necho "$last" >> "{self.played}"\n')
+        self.player.chmod(0o755)
+        self.config = root / "kiosk.toml"
+        self.config.write_text(self.config_text())
+        self.platform = Service(["platform", "serve", "--port", str(self.platform_port),
+                                 "--db", str(root / "platform.sqlite3")], self.platform_port, root / "platform.log")
+        self.edge = Service(["--config", str(self.config), "--log-format", "text", "edge", "serve"],
+                            self.edge_port, root / "edge.log")
+
+    def config_text(self, lang: str = "bo", camera: Path | None = None, pin_hash: str = "") -> str:
+        camera_source = camera or self.camera_source
+        return f"""
+[maintenance]
+pin_hash = "{pin_hash}"
+
+[kiosk]
+id = "test-kiosk"
+default_language = "{lang}"
+idle_timeout_s = 30
+idle_warning_s = 20
+
+[devices.card_reader]
+port = "{self.card_sim.path}"
+poll_interval_s = 0.1
+
+[devices.printer]
+port = "{self.printer_sim.path}"
+
+[devices.camera]
+source = "{camera_source}"
+
+[devices.voice]
+cache_dir = "{self.root / 'tts'}"
+player = "{self.player}"
+
+[edge]
+listen_port = {self.edge_port}
+url = "{self.edge_url}"
+data_dir = "{self.data_dir}"
+platform_url = "{self.platform_url}"
+"""
+
+    def cfg(self, lang: str = "bo", camera: Path | None = None, pin_hash: str = ""):
+        from kiosk.config import parse
+
+        return parse(self.config_text(lang, camera, pin_hash))
+
+    def applications(self, id_number: str) -> list[dict]:
+        return platform_search(self.platform_url, id_number)
+
+    def close(self) -> None:
+        self.edge.stop()
+        self.platform.stop()
+        self.card_sim.stop()
+        self.printer_sim.stop()
+
+
+@pytest.fixture(scope="module")
+def ui_stack(tmp_path_factory) -> Iterator[Stack]:
+    stack = Stack(tmp_path_factory.mktemp("ui"))
+    try:
+        stack.platform.start()
+        stack.edge.start()
+        yield stack
+    finally:
+        stack.close()
+
+
+def wait_until(qtbot, predicate: Callable[[], object], timeout_ms: int = 10_000) -> None:
+    qtbot.waitUntil(lambda: bool(predicate()), timeout=timeout_ms)

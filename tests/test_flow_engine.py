@@ -1,0 +1,196 @@
+"""The flow engine on the demo pack's real service definitions: steps, validation, summary, wipe.
+
+No Qt, no edge here (edge=None: these paths never reach it); submit and lookup against a real edge
+are in test_flow_submit.py. Card data comes from the real driver reading the simulator.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.content import Service, load_pack
+from kiosk.flows import MAX_CARD_TRIES, Flow, FlowError, Kind, State
+from kiosk.flows.validation import validate
+from tests.fixtures_ui import DEMO
+
+
+@pytest.fixture(scope="module")
+def pack():
+    return load_pack(DEMO)
+
+
+def fields_of(card_record):
+    from kiosk.i18n import LANGS
+
+    return card_record.to_form_fields("zh"), {lang: card_record.to_form_fields(lang) for lang in LANGS}
+
+
+def identified(pack, card_record, service_id="old-age-allowance") -> Flow:
+    flow = Flow(pack.services[service_id], edge=None, lang="zh")
+    assert flow.kind is Kind.IDENTIFY
+    primary, localized = fields_of(card_record)
+    flow.card_read(primary, localized=localized)
+    return flow
+
+
+def test_card_fills_source_fields_read_only(pack, card_record):
+    flow = identified(pack, card_record)
+    assert flow.kind is Kind.FORM
+    assert flow.value("name") == card_record.name
+    assert flow.value("id_number") == card_record.masked_id  # the pack asks for the masked form
+    err = flow.set_field("name", "someone else")
+    assert err is not None and err.code == "read_only"
+    assert flow.value("name") == card_record.name
+
+
+def test_form_validation_keeps_the_resident_on_the_form(pack, card_record):
+    flow = identified(pack, card_record)
+    errors = flow.next()
+    assert {e.field_id: e.code for e in errors} == {"phone": "required", "payout_account": "required",
+                                                    "received_elsewhere": "required"}
+    assert flow.set_field("phone", "12345").code == "phone"
+    assert flow.value("phone") == "12345"  # what was typed is kept, not thrown away
+    assert flow.set_field("phone", "138 0013-8000") is None
+    assert flow.value("phone") == "13800138000"
+    assert flow.set_field("payout_account", "cash").code == "choice"
+    assert flow.set_field("payout_account", "bank_card") is None
+    assert flow.set_field("received_elsewhere", "maybe").code == "yesno"
+    assert flow.set_field("received_elsewhere", False) is None
+    assert flow.next() == []
+    assert flow.kind is Kind.PHOTO
+
+
+def test_number_date_text_rules_from_the_pack(pack, card_record):
+    flow = identified(pack, card_record, "residence-certificate")
+    assert flow.set_field("current_address", "abc").code == "too_short"
+    assert flow.set_field("living_since", "2020-02-30").code == "date"
+    assert flow.set_field("living_since", "2020-02-28") is None
+    grass = identified(pack, card_record, "grassland-subsidy")
+    grass.set_field("phone", "13800138000")
+    assert grass.next() == []  # first form step done: the second asks for the contract
+    assert grass.set_field("contract_number", "NO SPACES").code == "pattern"
+    assert grass.set_field("area_mu", "abc").code == "number"
+    assert grass.set_field("area_mu", "0.01").code == "too_small"
+    assert grass.set_field("area_mu", "12.5") is None
+
+
+def test_summary_shows_masked_id_and_words_never_the_full_id(pack, card_record):
+    flow = identified(pack, card_record)
+    flow.set_field("phone", "13800138000")
+    flow.set_field("payout_account", "bank_card")
+    flow.set_field("received_elsewhere", "no")
+    flow.next()
+    flow.skip_photo()
+    assert flow.kind is Kind.CONFIRM
+    for lang in ("bo", "zh"):
+        lines = flow.summary(lang)
+        text = " ".join(f"{x.label} {x.value}" for x in lines)
+        assert card_record.id_number not in text
+        assert card_record.masked_id in text
+    zh = {x.field_id: x.value for x in flow.summary("zh")}
+    assert zh["payout_account"] == "本人银行卡" and zh["received_elsewhere"] == "否"
+    bo = {x.field_id: x.value for x in flow.summary("bo")}
+    assert bo["payout_account"] == "རང་ཉིད་ཀྱི་དངུལ་ཁང་ཁ་ཤོག"
+    assert flow.confirm() == []
+    assert flow.kind is Kind.SUBMIT
+
+
+def test_three_unreadable_cards_offer_the_counter(pack):
+    flow = Flow(pack.services["old-age-allowance"], edge=None)
+    results = [flow.card_failed() for _ in range(MAX_CARD_TRIES)]
+    assert results == [False, False, True] and flow.offer_counter
+    assert flow.kind is Kind.IDENTIFY
+
+
+def test_required_photo_cannot_be_skipped(pack, card_record):
+    flow = identified(pack, card_record, "pension-certification")
+    flow.set_field("phone", "13900001111")
+    flow.next()
+    assert flow.kind is Kind.PHOTO and flow.photo_required
+    assert flow.skip_photo().code == "photo_required"
+    with pytest.raises(FlowError):
+        flow.photo_taken(b"")
+    flow.photo_taken(b"\xff\xd8\xff\xe0fake-but-nonempty")
+    assert flow.kind is Kind.CONFIRM
+
+
+def test_back_moves_one_step_and_stops_at_the_start(pack, card_record):
+    flow = identified(pack, card_record)
+    assert flow.back() and flow.kind is Kind.IDENTIFY
+    assert not flow.back()
+
+
+def test_events_that_do_not_fit_the_step_are_refused(pack, card_record):
+    flow = identified(pack, card_record)
+    with pytest.raises(FlowError):
+        flow.confirm()
+    with pytest.raises(FlowError):
+        flow.submit()
+    with pytest.raises(FlowError):
+        flow.set_field("no_such_field", "x")
+
+
+def test_wipe_forgets_card_form_and_photo(pack, card_record):
+    flow = identified(pack, card_record, "pension-certification")
+    flow.set_field("phone", "13900001111")
+    flow.next()
+    flow.photo_taken(b"\xff\xd8\xffjpeg")
+    assert flow.has_personal_data
+    flow.wipe()
+    assert not flow.has_personal_data
+    assert flow.photo is None and flow.masked_id is None
+    assert flow.state is State.CANCELLED
+    assert card_record.name not in repr(flow) and card_record.id_number not in repr(flow)
+    assert all(card_record.name not in x.value for x in flow.summary("zh"))
+
+
+def test_gender_follows_the_language(pack, card_record):
+    svc = Service.from_dict({**pack.services["old-age-allowance"].to_dict(), "id": "x-gender",
+                             "steps": [{"kind": "identify", "methods": ["card"]},
+                                       {"kind": "form", "fields": [{"id": "g", "source": "gender",
+                                                                    "label": {"bo": "ཕོ་མོ།", "zh": "性别"}}]}]})
+    flow = Flow(svc, edge=None, lang="zh")
+    primary, localized = fields_of(card_record)
+    flow.card_read(primary, localized=localized)
+    zh = flow.value("g")
+    flow.lang = "bo"
+    assert flow.value("g") == card_record.gender("bo") != zh
+
+
+def test_a_new_service_from_content_runs_without_code(card_record):
+    svc = Service.from_dict({
+        "id": "yak-census", "category": "agriculture", "title": {"bo": "གཡག་གྲངས།", "zh": "牦牛登记"},
+        "summary": {"bo": "གཡག", "zh": "牦牛"},
+        "steps": [{"kind": "identify", "methods": ["card"]},
+                  {"kind": "form", "fields": [{"id": "yaks", "type": "number", "required": True, "min": 1,
+                                               "label": {"bo": "གཡག", "zh": "牦牛头数"}}]},
+                  {"kind": "confirm"}]})
+    flow = Flow(svc, edge=None)
+    flow.card_read(card_record.to_form_fields("zh"))
+    assert flow.set_field("yaks", "0").code == "too_small"
+    flow.set_field("yaks", "42")
+    assert flow.next() == [] and flow.confirm() == []
+    assert flow.state is State.DONE
+
+
+def test_qr_identification_takes_only_a_tracking_number(pack):
+    flow = Flow(pack.services["progress-lookup"], edge=None)
+    assert not flow.qr_read("https://example.org/not-a-receipt")
+    assert flow.kind is Kind.IDENTIFY
+    assert flow.qr_read("TK261125-7KQ2M9")
+    assert flow.kind is Kind.LOOKUP and flow.tracking_ref == "TK261125-7KQ2M9"
+    card_only = Flow(pack.services["old-age-allowance"], edge=None)
+    with pytest.raises(FlowError):
+        card_only.qr_read("TK261125-7KQ2M9")
+
+
+@pytest.mark.parametrize(("ftype", "value", "code"), [
+    ("phone", "23800138000", "phone"), ("phone", "1380013800", "phone"), ("phone", "13800138000", None),
+    ("number", "1e5", "number"), ("number", "-3", None), ("date", "2024-1-5", "date"),
+    ("date", "2024-01-05", None), ("yesno", "yes", None), ("text", "", "required"),
+])
+def test_validation_codes(ftype, value, code):
+    from kiosk.content import Field, Text
+
+    f = Field(id="f", label=Text("f", "f"), type=ftype, required=True)
+    assert validate(f, value) == code

@@ -1,0 +1,84 @@
+"""Build the kiosk window from the config: devices from their ports, the edge client, the content cache.
+
+A device that is disabled, or whose driver cannot even be constructed, is left out (None): the app
+starts anyway, and the home screen and the maintenance team hear about the degraded service. Drivers
+open their ports lazily and reconnect by themselves, so a device plugged in later comes to life.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Devices:
+    reader: Any = None
+    printer: Any = None
+    camera: Any = None
+    voice: Any = None
+
+
+def _try(component: str, build: Any) -> Any:
+    try:
+        return build()
+    except Exception as e:  # a broken device must not keep the kiosk from starting
+        log.error("device unavailable", extra={"component": component, "error": f"{type(e).__name__}: {e}"})
+        return None
+
+
+def make_devices(cfg: Any, clip_resolver: Any) -> Devices:
+    d = cfg.devices
+    devices = Devices()
+    if d.card_reader.enabled:
+        from devices.idcard.reader import CardReader
+
+        devices.reader = _try("card_reader", lambda: CardReader(d.card_reader.port, d.card_reader.baudrate,
+                                                                 poll_interval=d.card_reader.poll_interval_s))
+    if d.printer.enabled:
+        from devices.printer.printer import ReceiptPrinter
+
+        devices.printer = _try("printer", lambda: ReceiptPrinter(d.printer.port, d.printer.baudrate,
+                                                                 width_dots=d.printer.width_dots,
+                                                                 status_timeout=d.printer.status_timeout_s))
+    if d.camera.enabled:
+        from devices.camera.camera import Camera
+
+        devices.camera = _try("camera", lambda: Camera(d.camera.source))
+    if d.voice.enabled:
+        from devices.voice.voice import Voice
+
+        devices.voice = _try("voice", lambda: Voice(cache_dir=d.voice.cache_dir, clip_resolver=clip_resolver,
+                                                    player=d.voice.player, volume_default=d.voice.volume_default,
+                                                    tts_voice=d.voice.tts_voice))
+    return devices
+
+
+def create_window(cfg: Any, *, edge_url: str | None = None, clip_dir: Path | None = None,
+                  session: Any = None, theme: Any = None) -> Any:
+    """The window with everything wired; the caller shows it (and calls window.shutdown() at the end)."""
+    from devices.idcard.reader import CardWatcher
+    from kiosk.edge_client import EdgeClient
+    from ui.app import KioskWindow
+    from ui.content_cache import ContentCache
+    from ui.devices_bridge import DeviceBridge
+
+    edge = EdgeClient(edge_url or cfg.edge.url)
+    clips = clip_dir or Path(tempfile.mkdtemp(prefix="kiosk-clips-"))
+    content = ContentCache(edge, clips)
+    devices = make_devices(cfg, content.clip_path)
+    bridge = DeviceBridge(reader=devices.reader, watcher_factory=CardWatcher, printer=devices.printer,
+                          camera=devices.camera, voice=devices.voice)
+    window = KioskWindow(cfg, edge=edge, content=content, bridge=bridge, voice=devices.voice,
+                         session=session, theme=theme)
+    from ui import service_mode
+
+    window.maintenance = service_mode.install(window, cfg)
+    bridge.start()
+    content.refresh_async()
+    return window

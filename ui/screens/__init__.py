@@ -1,0 +1,1 @@
+"""One screen per flow step or top-level function; each speaks its prompt on arrival."""

@@ -1,0 +1,270 @@
+"""The form, one question per page: first what the card filled in (read-only), then each field to fill.
+
+Phone and number fields use the big keypad (no OS keyboard), choices and yes/no are big buttons,
+dates are three big +/- counters. Every change goes straight into the flow, so a language switch
+(which rebuilds the page) or Back never loses what was entered.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
+
+from ui.screens.base import Screen
+from ui.widgets import BigButton, IconLabel, Keypad, Label, clear_layout, scroll
+
+ANSWER_DP = 130  # choice and +/- buttons: the answer to the one question on the page, so big
+
+
+class DateEntry(QWidget):
+    """Year / month / day, each with big - and + buttons: no typing, no calendar to decode."""
+
+    def __init__(self, value: str, on_change: Any, tr: Any) -> None:
+        super().__init__()
+        try:
+            d = date.fromisoformat(value)
+        except ValueError:
+            d = date.today()
+        self.parts = [d.year, d.month, d.day]
+        self.on_change = on_change
+        grid = QGridLayout(self)
+        self.values: list[Label] = []
+        for col, key in enumerate(("year", "month", "day")):
+            grid.addWidget(Label(tr(key), "title", align=Qt.AlignCenter), 0, col)
+            plus = BigButton("plus", "", vertical=True)
+            plus.min_height_dp = ANSWER_DP
+            plus.setObjectName(f"date_{key}_plus")
+            plus.clicked.connect(lambda _=False, i=col: self._bump(i, 1))
+            value = Label("", "number", align=Qt.AlignCenter)
+            minus = BigButton("minus", "", vertical=True)
+            minus.min_height_dp = ANSWER_DP
+            minus.setObjectName(f"date_{key}_minus")
+            minus.clicked.connect(lambda _=False, i=col: self._bump(i, -1))
+            grid.addWidget(plus, 1, col)
+            grid.addWidget(value, 2, col)
+            grid.addWidget(minus, 3, col)
+            self.values.append(value)
+        self._show()
+
+    def _bump(self, i: int, delta: int) -> None:
+        y, m, d = self.parts
+        if i == 0:
+            y += delta
+        elif i == 1:
+            m = (m - 1 + delta) % 12 + 1
+        else:
+            d += delta
+        for day in range(d, 0, -1):  # clamp the day into the month (31 -> 30 / 28)
+            try:
+                date(y, m, max(1, min(day, 31)))
+                d = max(1, min(day, 31))
+                break
+            except ValueError:
+                continue
+        self.parts = [y, m, d]
+        self._show()
+
+    def value(self) -> str:
+        y, m, d = self.parts
+        return f"{y:04d}-{m:02d}-{d:02d}"
+
+    def _show(self) -> None:
+        for label, v in zip(self.values, self.parts, strict=True):
+            label.setText(str(v))
+        self.on_change(self.value())
+
+
+class FormScreen(Screen):
+    name = "form"
+    prompt_id = "fill_form"
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        self.page = 0
+        self.pages: list[Any] = []  # "card" or a field
+        self.body = QWidget()
+        self.body_lay = QVBoxLayout(self.body)
+        self.root.addWidget(scroll(self.body), 1)
+        self.next_btn = BigButton("next", "", kind="primary")
+        self.next_btn.setObjectName("next")
+        self.next_btn.clicked.connect(self._next)
+        self.root.addWidget(self.next_btn)
+        self.bind(self.next_btn, "next")
+        self.editor: Any = None
+
+    @property
+    def flow(self) -> Any:
+        return self.app.session.flow
+
+    def _build_pages(self) -> None:
+        fields = self.flow.form_fields()
+        card = [f for f in fields if self.flow.is_read_only(f)]
+        self.pages = (["card"] if card else []) + [f for f in fields if not self.flow.is_read_only(f)]
+
+    def enter(self, page: int | None = None, field_id: str | None = None, **kwargs: Any) -> None:
+        self._build_pages()
+        if not self.pages:  # nothing to show or ask: on to the next step
+            self.flow.next()
+            self.app.show_flow_step()
+            return
+        self.page = 0 if page is None else max(0, min(page, len(self.pages) - 1))
+        if field_id is not None:
+            self.page = next((i for i, p in enumerate(self.pages) if p != "card" and p.id == field_id), 0)
+        super().enter(**kwargs)
+
+    def current_field(self) -> Any:
+        p = self.pages[self.page] if self.pages else "card"
+        return None if p == "card" else p
+
+    def current_prompt_id(self) -> str:
+        f = self.current_field()
+        if f is not None and f.type == "phone":
+            return "enter_phone"
+        step_prompt = getattr(self.flow.step, "prompt", None) if self.flow is not None else None
+        return step_prompt or "fill_form"
+
+    def speak(self) -> None:
+        f = self.current_field()
+        if f is not None and f.type != "phone" and self.lang == "zh":
+            self.app.speaker.say(f.label.get("zh"), "zh", private=False)
+        else:
+            super().speak()
+
+    def retranslate(self) -> None:
+        super().retranslate()
+        self._clear_body()
+        if not self.pages or self.flow is None:
+            return
+        f = self.current_field()
+        if f is None:
+            self._card_page()
+        else:
+            self._field_page(f)
+        self.body_lay.addStretch(1)
+        self.app.restyle(self.body)
+
+    def _clear_body(self) -> None:
+        clear_layout(self.body_lay)
+        self.editor = None
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.pages, self.page = [], 0
+        self._clear_body()
+
+    def _card_page(self) -> None:
+        self.prompt.setText(self.app.speaker.text("fill_form", self.lang))
+        head = QHBoxLayout()
+        head.addWidget(IconLabel("card", 56))
+        head.addWidget(Label(self.tr("from_card"), "title"), 1)
+        self.body_lay.addLayout(head)
+        for f in self.flow.form_fields():
+            if self.flow.is_read_only(f):
+                value = self.flow.value(f.id)
+                if f.source == "id_number":  # never the full number on screen
+                    value = self.flow.masked_id or ""
+                row = QHBoxLayout()
+                lock = IconLabel("lock", 40)
+                row.addWidget(lock, 0, Qt.AlignTop)
+                row.addWidget(Label(f.label.get(self.lang), "body"), 2)
+                val = Label(value, "body")
+                val.setObjectName(f"value_{f.id}")
+                row.addWidget(val, 3)
+                self.body_lay.addLayout(row)
+
+    def _field_page(self, f: Any) -> None:
+        lang = self.lang
+        self.prompt.setText(f.label.get(lang) + (" *" if f.required else ""))
+        hint = Label(f.hint.get(lang), "body") if f.hint is not None else None
+        value = self.flow.value(f.id)
+        if f.type in ("phone", "number", "text"):
+            kp = Keypad(letters=f.type == "text", decimal=f.type == "number",
+                        max_length=11 if f.type == "phone" else (f.max_length or 18))
+            if hint is not None:
+                kp.add_side(hint)
+                hint = None
+            card_address = self.flow.card_value("address")
+            if f.type == "text" and "address" in f.id and card_address:
+                # Chinese or Tibetan cannot be typed on a keypad: offer the card's address
+                same = BigButton("card", self.tr("same_as_card"), kind="primary")
+                same.setObjectName("same_as_card")
+                same.clicked.connect(lambda _=False, k=kp, a=card_address: k.set_value(a))
+                kp.add_side(same)
+            kp.setObjectName("keypad")
+            kp.retranslate(self.tr)
+            kp.set_value(value)
+            kp.changed.connect(lambda v, fid=f.id: self._set(fid, v))
+            self.body_lay.addWidget(kp)
+            self.editor = kp
+        elif f.type in ("choice", "yesno"):
+            options = ([(c.value, c.label.get(lang)) for c in f.choices] if f.type == "choice"
+                       else [("yes", self.tr("yes")), ("no", self.tr("no"))])
+            grid = QGridLayout()
+            buttons = []
+            for i, (v, words) in enumerate(options):
+                b = BigButton("check" if v == value else None, words, vertical=False)
+                b.min_height_dp = ANSWER_DP
+                b.setObjectName(f"choice_{v}")
+                b.set_selected(v == value)
+                b.clicked.connect(lambda _=False, fid=f.id, val=v: self._choose(fid, val))
+                grid.addWidget(b, i // 2, i % 2)
+                buttons.append(b)
+            self.body_lay.addLayout(grid)
+            self.editor = buttons
+        elif f.type == "date":
+            self.editor = DateEntry(value, lambda v, fid=f.id: self._set(fid, v), self.tr)
+            self.body_lay.addWidget(self.editor)
+        if hint is not None:
+            self.body_lay.insertWidget(0, hint)
+
+    def _set(self, field_id: str, value: str) -> None:
+        self.app.session.touch()
+        self.flow.set_field(field_id, value)
+
+    def _choose(self, field_id: str, value: str) -> None:
+        self._set(field_id, value)
+        self.banner.hide()
+        self.retranslate()  # show the tick on the chosen button
+        self._next()        # one tap answers a choice question
+
+    def _next(self) -> None:
+        self.app.session.touch()
+        f = self.current_field()
+        if f is not None:
+            err = self.flow.field_errors([f])
+            if err:
+                self._show_error(err[0].message_key)
+                return
+        if self.page + 1 < len(self.pages):
+            self.page += 1
+            self.banner.hide()
+            self.retranslate()
+            self.speak()
+            return
+        errors = self.flow.next()
+        if errors:  # a field on another page: go there and say what is wrong
+            self.page = next((i for i, p in enumerate(self.pages) if p != "card" and p.id == errors[0].field_id), 0)
+            self.retranslate()
+            self._show_error(errors[0].message_key)
+            return
+        self.app.show_flow_step()
+
+    def _show_error(self, key: str) -> None:
+        words = self.tr(key)
+        self.banner.show_message("error", words)
+        if self.lang == "zh":
+            self.app.speaker.say(words, "zh", private=False)
+
+    def go_back(self) -> None:
+        self.app.session.touch()
+        if self.page > 0:
+            self.page -= 1
+            self.banner.hide()
+            self.retranslate()
+            self.speak()
+        else:
+            self.app.flow_back()
+

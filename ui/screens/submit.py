@@ -1,0 +1,254 @@
+"""Confirm (spoken summary), submitting (edge call off the GUI thread), result + receipt printing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+
+from ui.screens.base import Screen
+from ui.widgets import BigButton, IconLabel, Label, clear_layout, scroll
+
+
+class ConfirmScreen(Screen):
+    name = "confirm"
+    prompt_id = "confirm"
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        self.body = QWidget()
+        self.body_lay = QVBoxLayout(self.body)
+        self.root.addWidget(scroll(self.body), 1)
+        row = QHBoxLayout()
+        self.change_btn = BigButton("back", "")
+        self.change_btn.setObjectName("change")
+        self.change_btn.clicked.connect(self._change)
+        self.ok_btn = BigButton("check", "", kind="primary")
+        self.ok_btn.setObjectName("confirm")
+        self.ok_btn.clicked.connect(self._confirm)
+        row.addWidget(self.change_btn)
+        row.addWidget(self.ok_btn)
+        self.root.addLayout(row)
+        self.bind(self.change_btn, "confirm_change")
+        self.bind(self.ok_btn, "confirm_yes")
+
+    def retranslate(self) -> None:
+        super().retranslate()
+        flow = self.app.session.flow
+        clear_layout(self.body_lay)
+        if flow is None:
+            return
+        self.body_lay.addWidget(Label(self.tr("confirm_title"), "title"))
+        for line in flow.summary(self.lang):
+            row = QWidget()
+            lay = QHBoxLayout(row)
+            lay.setContentsMargins(0, 0, 0, 0)
+            lay.addWidget(Label(line.label, "body"), 2)
+            value = Label(line.value, "body")
+            value.setObjectName(f"summary_{line.field_id or 'extra'}")
+            lay.addWidget(value, 3)
+            self.body_lay.addWidget(row)
+        self.body_lay.addStretch(1)
+        self.app.restyle(self.body)
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.retranslate()  # with no flow: an empty summary
+
+    def speak(self) -> None:
+        flow = self.app.session.flow
+        extra = "。".join(f"{x.label}，{x.value}" for x in flow.summary("zh")) if flow and self.lang == "zh" else ""
+        self.app.speaker.prompt("confirm", self.lang, extra=extra)
+
+    def _confirm(self) -> None:
+        self.app.session.touch()
+        errors = self.app.session.flow.confirm()
+        if errors:
+            self.app.go("form", field_id=errors[0].field_id)
+            self.app.screens["form"].banner.show_message("error", self.tr(errors[0].message_key))
+            return
+        self.app.show_flow_step()
+
+    def _change(self) -> None:
+        self.app.session.touch()
+        flow = self.app.session.flow
+        while flow.kind != "form" and flow.back():
+            pass
+        self.app.show_flow_step()
+
+    def go_back(self) -> None:
+        self.app.flow_back()
+
+
+class SubmittingScreen(Screen):
+    name = "submitting"
+    prompt_id = "submitting"
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        self.spinner = IconLabel("spinner", 160)
+        self.root.addWidget(self.spinner, 1, Qt.AlignCenter)
+        self.retry_btn = BigButton("repeat", "", kind="primary")
+        self.retry_btn.setObjectName("retry_submit")
+        self.retry_btn.clicked.connect(self._submit)
+        self.root.addWidget(self.retry_btn)
+        self.bind(self.retry_btn, "try_again")
+        self.busy = False
+        app.submitted.connect(self._done)
+
+    def enter(self, **kwargs: Any) -> None:
+        super().enter(**kwargs)
+        self._submit()
+
+    def _submit(self) -> None:
+        if self.busy:
+            return
+        self.app.session.touch()
+        self.busy = True
+        self.retry_btn.hide()
+        self.banner.hide()
+        self.spinner.show()
+        self.app.run_submit()
+
+    def _done(self, outcome: Any) -> None:
+        self.busy = False
+        if self.app.current_screen() is not self:
+            return
+        if outcome.ok:
+            self.app.show_flow_step()
+            return
+        self.spinner.hide()
+        if outcome.error == "rejected":
+            self.banner.show_message("error", self.tr("submit_rejected"))
+        else:  # edge unreachable: the same idempotency key is reused on retry
+            self.banner.show_message("error", self.tr("submit_failed"))
+            self.retry_btn.show()
+
+    def go_back(self) -> None:
+        if not self.busy:
+            self.app.flow_back()
+
+
+class ResultScreen(Screen):
+    """Submitted: the tracking number big, the receipt printing; a printer fault said plainly."""
+
+    name = "result"
+    prompt_id = "receipt_printing"
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        # most important first: the number to keep, what happens with the receipt, then the rest
+        self.tracking_label = Label("", "body", align=Qt.AlignCenter)
+        self.tracking = Label("", "number", align=Qt.AlignCenter)
+        self.tracking.setObjectName("tracking_number")
+        lay.addWidget(self.tracking_label)
+        lay.addWidget(self.tracking)
+        self.receipt_text = Label("", "body", align=Qt.AlignCenter)
+        self.receipt_text.setObjectName("receipt_status")
+        lay.addWidget(self.receipt_text)
+        head = QHBoxLayout()
+        self.icon = IconLabel("check", 120)
+        self.status_text = Label("", "title")
+        self.status_text.setObjectName("result_status")
+        head.addWidget(self.icon)
+        head.addWidget(self.status_text, 1)
+        lay.addLayout(head)
+        lay.addStretch(1)
+        self.root.addWidget(scroll(body), 1)
+        self.finish_btn = BigButton("check", "", kind="primary")
+        self.finish_btn.setObjectName("finish")
+        self.finish_btn.clicked.connect(self._finish)
+        self.root.addWidget(self.finish_btn)
+        self.bind(self.finish_btn, "finish")
+        self.bind(self.tracking_label, "tracking_number")
+        self.printing = False
+        self._printer_status: Any = None  # the printer's Status when the receipt could not print
+        app.bridge.printed.connect(self._printed)
+        app.bridge.print_failed.connect(self._print_failed)
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.printing, self._printer_status = False, None
+        self.retranslate()
+
+    def enter(self, **kwargs: Any) -> None:
+        flow = self.app.session.flow
+        self._printer_status = None
+        super().enter(**kwargs)
+        if flow is not None and flow.kind == "receipt" and flow.state == "active":
+            self.printing = True
+            self.app.print_receipt(flow.receipt_content(self.lang))
+
+    def current_prompt_id(self) -> str:
+        flow = self.app.session.flow
+        if flow is None or flow.receipt_state is None:
+            return "receipt_printing"
+        if flow.receipt_state == "printed":
+            return "receipt_taken"
+        paper_out = self._printer_status is not None and self._printer_status.code == "paper_out"
+        return "printer_no_paper" if paper_out else "need_help_counter"
+
+    def speak(self) -> None:
+        flow = self.app.session.flow
+        if flow is not None and flow.submission is not None and flow.receipt_state is None:
+            online = flow.submission.get("forwarded")
+            self.app.speaker.prompt("submitted_online" if online else "submitted_offline", self.lang)
+        else:
+            super().speak()
+
+    def retranslate(self) -> None:
+        super().retranslate()
+        flow = self.app.session.flow
+        if flow is None or flow.submission is None:
+            for label in (self.status_text, self.tracking, self.receipt_text):
+                label.setText("")
+            return
+        forwarded = bool(flow.submission.get("forwarded"))
+        self.status_text.setText(self.tr("submitted_online" if forwarded else "submitted_offline"))
+        self.tracking.setText(flow.tracking_number or "")
+        if flow.receipt_state == "failed":
+            self.icon.set_icon("check")  # the application is safe; only the paper is missing
+            reason = self._printer_words or self.tr("printer_unavailable")
+            self.receipt_text.setText(f"{reason} {self.tr('job_kept')} {self.tr('receipt_counter')}")
+        elif flow.receipt_state == "printed":
+            self.icon.set_icon("check")
+            self.receipt_text.setText(self.tr("receipt_take"))
+        else:
+            self.icon.set_icon("check")
+            self.receipt_text.setText(self.tr("receipt_printing"))
+
+    @property
+    def _printer_words(self) -> str:
+        s = self._printer_status
+        if s is None:
+            return ""
+        return self.tr("printer_out_of_paper") if s.code == "paper_out" else s.message(self.lang)
+
+    def _printed(self, job_id: str) -> None:
+        flow = self.app.session.flow
+        if not self.printing or flow is None or flow.kind != "receipt":
+            return
+        self.printing = False
+        flow.receipt_printed()
+        self.retranslate()
+        self.speak()
+
+    def _print_failed(self, code: str, status: Any) -> None:
+        flow = self.app.session.flow
+        if not self.printing or flow is None or flow.kind != "receipt":
+            return
+        self.printing = False
+        self._printer_status = status
+        flow.receipt_failed(code)
+        self.retranslate()
+        self.speak()
+
+    def _finish(self) -> None:
+        self.app.session.touch()
+        self.app.finish_flow()
+
+    def go_back(self) -> None:
+        self._finish()

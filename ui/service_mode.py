@@ -1,0 +1,130 @@
+"""Mount the maintenance screen (ui/maintenance.py) on the kiosk window: its services come from the
+window's devices and edge; opening it ends any resident session first (nothing of a resident is
+visible to, or left for, the technician).
+
+The PIN lock state and the audit log live beside the edge data (cfg.edge.data_dir/../ui/), the only
+writable state directory the config names today.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from kiosk.status import OK, Level, Status
+
+log = logging.getLogger(__name__)
+
+NO_CARD = Status(Level.DEGRADED, "no_card", "读卡器上没有身份证", "ལག་ཁྱེར་ཀློག་ཆས་སྟེང་ལག་ཁྱེར་མི་འདུག",
+                 "no card on the reader")
+UNAVAILABLE = Status(Level.FAULT, "not_configured", "设备未启用", "སྒྲིག་ཆས་མེད།", "device not configured")
+EDGE_DOWN = Status(Level.FAULT, "edge_unavailable", "连不上本地服务节点", "ས་གནས་ཞབས་ཞུ་ཚེག་དང་མཐུད་མ་ཐུབ།",
+                   "edge node not answering")
+WAN_DOWN = Status(Level.DEGRADED, "wan_down", "连不上政务服务平台", "གཞུང་ཞབས་ཞུའི་སྟེགས་བུ་དང་མཐུད་མ་ཐུབ།",
+                  "service platform not reachable")
+
+WAN_UNKNOWN = Status(Level.OK, "wan_unknown", "还没有需要上报的申请", "ད་དུང་བསྐུར་རྒྱུའི་ཞུ་ཡིག་མེད།",
+                     "nothing sent to the platform yet")
+
+
+def state_dir(cfg: Any) -> Path:
+    return Path(cfg.edge.data_dir).parent / "ui"
+
+
+def make_services(window: Any) -> Any:
+    """MaintenanceServices over the window's bridge (devices), speaker (voice) and edge client."""
+    from ui.maintenance_services import MaintenanceServices, OutboxInfo
+
+    bridge, edge = window.bridge, window.edge
+
+    def card() -> Any:
+        from devices.idcard.errors import NoCard, ReaderError
+
+        if bridge.reader is None:
+            return UNAVAILABLE
+        try:
+            return bridge.reader.read_card()
+        except NoCard:
+            return NO_CARD
+        except ReaderError:
+            return bridge.reader.status()
+
+    def print_test() -> Status:
+        from devices.printer.printer import PrinterError
+        from devices.printer.receipt import Receipt
+
+        if bridge.printer is None:
+            return UNAVAILABLE
+        receipt = Receipt(title="ཚོད་ལྟ། 打印自检", lines=[("kiosk", window.cfg.kiosk.id)], qr="SELF-TEST", lang="zh")
+        try:
+            bridge.printer.print_receipt(receipt)
+        except PrinterError as e:
+            return e.status
+        return bridge.printer.status_source.status()
+
+    def speak(lang: str) -> Status:
+        voice = window.speaker.voice
+        if voice is None:
+            return UNAVAILABLE
+        voice.speak(window.speaker.text("home", lang), lang, "home")
+        return voice.status.status()
+
+    def edge_status() -> dict:
+        try:
+            return edge.status()
+        except Exception:
+            return {}
+
+    def outbox() -> Any:
+        stats = edge_status().get("outbox") or {}
+        return OutboxInfo(int(stats.get("depth", 0)), stats.get("oldest_age_s"))
+
+    def wan() -> Status:
+        doc = edge_status()
+        if not doc:
+            return EDGE_DOWN
+        state = (doc.get("wan") or {}).get("wan")
+        return {"up": OK, "down": WAN_DOWN}.get(state, WAN_UNKNOWN)
+
+    def content_version() -> str | None:
+        version = (edge_status().get("content") or {}).get("active_version")
+        return None if version is None else str(version)
+
+    voice = window.speaker.voice
+    return MaintenanceServices(
+        device_statuses=bridge.statuses,
+        self_test_card=card,
+        self_test_print=print_test,
+        camera_frame=lambda: bridge.camera.read_frame() if bridge.camera is not None else None,
+        speak_test=speak,
+        content_version=content_version,
+        outbox=outbox,
+        wan_state=wan,
+        missing_clips=lambda: sorted(voice.missing_clips) if voice is not None else [],
+    )
+
+
+def install(window: Any, cfg: Any) -> Any | None:
+    """The corner gesture -> PIN -> maintenance screen; None when no PIN is configured (disabled)."""
+    if not cfg.maintenance.pin_hash:
+        log.info("maintenance screen disabled: no PIN configured")
+        return None
+    from kiosk.audit import AuditLog
+    from kiosk.lockout import PinGate
+    from ui.maintenance import MaintenanceLauncher
+
+    directory = state_dir(cfg)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        log.error("maintenance screen disabled: no state directory", extra={"error": str(e)})
+        return None
+    m = cfg.maintenance
+    gate = PinGate(m.pin_hash, m.lockout_attempts, m.lockout_s, state_file=directory / "pin-lock.json")
+    launcher = MaintenanceLauncher(window, gate=gate, audit=AuditLog(directory / "maintenance-audit.jsonl"),
+                                   services=make_services(window), lang=lambda: window.session.lang,
+                                   theme=window.theme)
+    launcher.opened.connect(lambda _screen: window.pause_for_maintenance())
+    launcher.closed.connect(window.resume_after_maintenance)
+    return launcher

@@ -1,0 +1,198 @@
+"""Fonts, sizes, colours: the numbers that make the kiosk readable for an elderly herder.
+
+Sizes are in dp (1 dp = 1/160 inch, the unit of the MIIT elder-mode guidance), turned into pixels with
+the screen's DPI: px = dp * dpi / 160. Design screen: 21.5" 1920x1080, sqrt(1920^2 + 1080^2) / 21.5
+= 102.5 dpi, so 1 dp = 0.64 px there and a 60 dp control is 38 px = 9.5 mm.
+
+Body text: capital letters at least 7 mm tall at 600 mm viewing distance (EN 301 549 5.1.4). In pixels
+cap_px = 7 mm * dpi / 25.4 (28.2 px at 102.5 dpi). Each font's cap height is a fixed fraction of its
+pixel size (QFontMetricsF.capHeight at a 100 px reference: Noto Sans CJK SC 0.733, Noto Serif
+Tibetan 0.714), so the pixel size is ceil(cap_px / fraction): 39 px for Chinese, 40 px for Tibetan on
+the design screen. Elder mode multiplies by 1.3 (36 dp+ body, above MIIT's 30 dp minimum).
+
+Line spacing is max(the font's own line spacing, 1.3 x pixel size). Noto Serif Tibetan's own line
+spacing is 2.8 x its size against 1.45 x for Noto Sans CJK: a Tibetan line needs about twice the
+height of a Chinese one, so heights are never fixed numbers — every label word-wraps and lets the
+layout ask it for its height (per language), and long content sits in a scroll area.
+
+Colours: dark text on light and light text on dark, every pair checked with the WCAG 2.x contrast
+ratio (>= 4.5:1, tests/test_ui_theme.py); state is shown with an icon and a word, never colour alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+DESIGN_DPI = math.hypot(1920, 1080) / 21.5  # 102.5
+DP_PER_INCH = 160
+CAP_HEIGHT_MM = 7.0
+LINE_SPACING = 1.3
+ELDER_SCALE = 1.3
+MIN_CONTROL_DP = 60      # main controls (MIIT elder mode)
+MIN_MINOR_CONTROL_DP = 44
+
+ROLE_FACTORS = {"body": 1.0, "button": 1.0, "title": 1.2, "key": 1.3, "number": 1.6}
+# Tibetan lines are already twice as tall as Chinese ones: a Tibetan title is set apart by weight,
+# not size, so a two-line question still leaves room for the answer below it.
+TITLE_FACTOR_BO = 1.0
+# Digits and tracking numbers need no Tibetan font: set in the CJK font (Latin digits, 1.45x line
+# spacing) so a keypad or a tracking number is not given Tibetan's 2.8x line height.
+NUMERIC_ROLES = ("key", "number")
+
+FAMILIES = {
+    "bo": ["Noto Serif Tibetan", "Tibetan Machine Uni", "Noto Sans CJK SC"],
+    "zh": ["Noto Sans CJK SC", "Noto Serif Tibetan"],
+}
+
+# --- colours ----------------------------------------------------------------------------------
+PALETTE = {
+    "bg": "#F7F5EF",          # warm off-white page
+    "text": "#1A1A1A",
+    "muted_text": "#3D3D3D",   # still >= 4.5:1 on bg and surface
+    "surface": "#FFFFFF",      # tiles, cards
+    "border": "#5A5A5A",
+    "primary": "#0B4F8A",      # deep blue buttons with white text
+    "on_primary": "#FFFFFF",
+    "bar": "#14324F",          # the common bars, white text
+    "on_bar": "#FFFFFF",
+    "ok": "#1B6E2E",           # green with white text + a check icon
+    "on_ok": "#FFFFFF",
+    "warn": "#8A4B00",         # amber-brown with white text + a triangle icon
+    "on_warn": "#FFFFFF",
+    "error": "#A4161A",        # red with white text + a cross icon
+    "on_error": "#FFFFFF",
+    "focus": "#F2C14E",        # selection outline, beside dark text
+    "overlay": "#102A43",      # idle overlay, white text
+    "on_overlay": "#FFFFFF",
+}
+
+# (foreground, background) pairs the UI actually uses; all must reach 4.5:1.
+TEXT_PAIRS = [
+    ("text", "bg"), ("text", "surface"), ("muted_text", "bg"), ("muted_text", "surface"),
+    ("on_primary", "primary"), ("on_bar", "bar"), ("on_ok", "ok"), ("on_warn", "warn"),
+    ("on_error", "error"), ("on_overlay", "overlay"), ("text", "focus"), ("primary", "surface"),
+    ("primary", "bg"), ("error", "surface"), ("ok", "surface"), ("warn", "surface"),
+]
+
+
+def _linear(c: float) -> float:
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def relative_luminance(hex_colour: str) -> float:
+    """WCAG 2.x relative luminance of "#RRGGBB"."""
+    h = hex_colour.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) / 255 for i in (0, 2, 4))
+    return 0.2126 * _linear(r) + 0.7152 * _linear(g) + 0.0722 * _linear(b)
+
+
+def contrast_ratio(fg: str, bg: str) -> float:
+    """WCAG contrast ratio (1..21) between two "#RRGGBB" colours."""
+    a, b = relative_luminance(fg), relative_luminance(bg)
+    hi, lo = max(a, b), min(a, b)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@lru_cache(maxsize=8)
+def cap_fraction(lang: str) -> float:
+    """Cap height / pixel size of the font this language resolves to (needs a QGuiApplication)."""
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    f = QFont()
+    f.setFamilies(FAMILIES[lang])
+    f.setPixelSize(100)
+    cap = QFontMetricsF(f).capHeight()
+    return cap / 100 if cap > 0 else 0.7
+
+
+@dataclass
+class Theme:
+    dpi: float = DESIGN_DPI
+    elder: bool = False
+    palette: dict[str, str] = field(default_factory=lambda: dict(PALETTE))
+
+    @classmethod
+    def for_screen(cls, screen: object | None = None, elder: bool = False) -> Theme:
+        """Uses the screen's physical DPI; a screen reporting nonsense gets the design DPI."""
+        dpi = DESIGN_DPI
+        if screen is not None:
+            reported = float(screen.physicalDotsPerInch())
+            if 60 <= reported <= 400:
+                dpi = reported
+        return cls(dpi=dpi, elder=elder)
+
+    # --- sizes ------------------------------------------------------------------------------------
+    @property
+    def scale(self) -> float:
+        return ELDER_SCALE if self.elder else 1.0
+
+    def dp(self, value: float) -> int:
+        return max(1, round(value * self.dpi / DP_PER_INCH))
+
+    def control_px(self, dp_value: float = MIN_CONTROL_DP) -> int:
+        """A control's minimum side: never below 60 dp, grown with elder mode."""
+        return self.dp(max(dp_value, MIN_CONTROL_DP) * self.scale)
+
+    def cap_px(self) -> float:
+        return CAP_HEIGHT_MM * self.dpi / 25.4
+
+    def text_px(self, lang: str, role: str = "body") -> int:
+        """Pixel size for a text role; "body" meets the 7 mm cap height, others are larger."""
+        lang = "zh" if role in NUMERIC_ROLES else lang
+        base = math.ceil(self.cap_px() / cap_fraction(lang))
+        factor = TITLE_FACTOR_BO if (lang, role) == ("bo", "title") else ROLE_FACTORS[role]
+        return math.ceil(base * factor * self.scale)
+
+    def font(self, lang: str, role: str = "body", bold: bool | None = None):
+        from PySide6.QtGui import QFont
+
+        lang = "zh" if role in NUMERIC_ROLES else lang
+        f = QFont()
+        f.setFamilies(FAMILIES[lang])
+        f.setPixelSize(self.text_px(lang, role))
+        f.setBold(role in ("title", "number") if bold is None else bold)
+        return f
+
+    def line_height(self, lang: str, role: str = "body") -> int:
+        """At least 1.3x the pixel size; Tibetan fonts bring their own taller spacing."""
+        from PySide6.QtGui import QFontMetricsF
+
+        px = self.text_px(lang, role)
+        return math.ceil(max(QFontMetricsF(self.font(lang, role)).lineSpacing(), LINE_SPACING * px))
+
+    def colour(self, name: str) -> str:
+        return self.palette[name]
+
+    # --- Qt style sheet ---------------------------------------------------------------------------
+    def stylesheet(self) -> str:
+        p = self.palette
+        r = self.dp(16)
+        return f"""
+        QWidget#Root, QStackedWidget, QScrollArea, QScrollArea > QWidget > QWidget {{
+            background: {p['bg']}; color: {p['text']}; }}
+        QLabel {{ color: {p['text']}; background: transparent; }}
+        QLabel[role="muted"] {{ color: {p['muted_text']}; }}
+        QFrame#Bar {{ background: {p['bar']}; }}
+        QFrame#Bar QLabel {{ color: {p['on_bar']}; }}
+        BigButton {{ background: {p['surface']}; border: {self.dp(4)}px solid {p['border']};
+            border-radius: {r}px; }}
+        BigButton[kind="primary"] {{ background: {p['primary']}; border-color: {p['primary']}; }}
+        BigButton[kind="primary"] QLabel {{ color: {p['on_primary']}; }}
+        BigButton[kind="bar"] {{ background: {p['bar']}; border: {self.dp(3)}px solid {p['on_bar']}; }}
+        BigButton[kind="bar"] QLabel {{ color: {p['on_bar']}; }}
+        BigButton[selected="true"] {{ border: {self.dp(8)}px solid {p['focus']}; }}
+        BigButton:disabled {{ border-style: dashed; }}
+        QFrame#Banner[state="ok"] {{ background: {p['ok']}; }}
+        QFrame#Banner[state="warn"] {{ background: {p['warn']}; }}
+        QFrame#Banner[state="error"] {{ background: {p['error']}; }}
+        QFrame#Banner QLabel {{ color: #FFFFFF; }}
+        QFrame#Overlay {{ background: {p['overlay']}; }}
+        QFrame#Overlay QLabel {{ color: {p['on_overlay']}; }}
+        QFrame#Panel {{ background: {p['surface']}; border: {self.dp(3)}px solid {p['border']};
+            border-radius: {r}px; }}
+        QScrollBar:vertical {{ width: {self.dp(44)}px; background: {p['surface']}; }}
+        QScrollBar::handle:vertical {{ background: {p['border']}; min-height: {self.dp(60)}px;
+            border-radius: {self.dp(8)}px; }}
+        """
