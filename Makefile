@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: debs $(STAMP)
-	$(BIN)/python -m kiosk demo
+	$(BIN)/python -m kiosk --log-format text demo
 
 test: debs $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q

@@ -27,7 +27,7 @@ GROUPS: dict[str, str] = {
     "platform": "central.platform_cli",
     "origin": "central.origin_server",
     "ui": "ui.cli",
-    "demo": "kiosk.demo",
+    "demo": "ui.demo",
 }
 
 
@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="group", metavar="COMMAND")
     cc = sub.add_parser("config-check", help="validate the config file and exit")
     cc.set_defaults(func=_config_check)
-    for name, module in GROUPS.items():
+    for module in GROUPS.values():
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as e:
