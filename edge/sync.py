@@ -177,8 +177,6 @@ class SyncClient:
                              allow_unsigned=self.allow_unsigned)
         except EnvelopeError as e:
             raise _Refused(e.code, str(e), offered) from None
-        except AttributeError:  # JSON that is not an object (Envelope.from_json lets this through)
-            raise _Refused("bad_envelope", "manifest envelope is not a JSON object", offered) from None
         if env.version != offered:
             raise _Refused("version_mismatch", f"latest.json offers version {offered} but the signed "
                                                f"manifest is version {env.version}", offered)

@@ -53,6 +53,8 @@ class Envelope:
     def from_json(cls, data: bytes) -> Envelope:
         try:
             d = json.loads(data)
+            if not isinstance(d, dict):
+                raise EnvelopeError("bad_envelope", "malformed envelope: not a JSON object")
             if d.get("schema") != SCHEMA:
                 raise EnvelopeError("bad_envelope", f"unknown envelope schema {d.get('schema')!r}")
             return cls(kind=str(d["kind"]), key_id=str(d["key_id"]), version=int(d["version"]),

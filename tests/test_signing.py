@@ -63,5 +63,7 @@ def test_unsigned_only_when_allowed(admin):
 def test_malformed_envelope_is_a_clear_error():
     with pytest.raises(signing.EnvelopeError, match="malformed envelope"):
         signing.Envelope.from_json(b'{"schema": "kiosk.envelope/1", "kind": "config"}')
+    with pytest.raises(signing.EnvelopeError, match="not a JSON object"):
+        signing.Envelope.from_json(b'["schema"]')
     with pytest.raises(signing.EnvelopeError, match="unknown envelope schema"):
         signing.Envelope.from_json(b'{"schema": "other"}')
