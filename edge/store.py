@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -30,7 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kiosk.config import EdgeSection
-from kiosk.manifest import FileEntry, Manifest, ManifestError
+from kiosk.manifest import FileEntry, Manifest, ManifestError, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +47,6 @@ class StoreError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:

@@ -10,10 +10,12 @@ Origin (any static HTTP server or object store):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 SCHEMA = "kiosk.manifest/1"
 LATEST_SCHEMA = "kiosk.latest/1"
@@ -76,6 +78,15 @@ class Manifest:
             if isinstance(e, ManifestError):
                 raise
             raise ManifestError(f"malformed manifest: {e}") from None
+
+
+def sha256_file(path: Path) -> str:
+    """The hash a blob is named by (read in 1 MiB chunks: packs hold audio and images)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def blob_path(sha256: str) -> str:

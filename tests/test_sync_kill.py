@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.store import ContentStore, sha256_file
-from kiosk.manifest import Manifest
+from edge.store import ContentStore
+from kiosk.manifest import Manifest, sha256_file
 from tests.test_sync_cli import write_config
 
 ROOT = Path(__file__).parents[1]

@@ -19,10 +19,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from central.admin.keys import AdminError, load_private
-from central.admin.publish import manifest_for_dir, publish, sha256_file
+from central.admin.publish import manifest_for_dir, publish
 from kiosk import signing
 from kiosk.content import Pack, load_pack, pack_files
-from kiosk.manifest import ENVELOPE_KIND, LATEST_SCHEMA, Manifest, ManifestError
+from kiosk.manifest import ENVELOPE_KIND, LATEST_SCHEMA, Manifest, ManifestError, sha256_file
 
 MANIFEST = "manifest.json"
 SIGNED = "manifest.signed.json"

@@ -6,14 +6,13 @@ version or the complete new one.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kiosk.manifest import FileEntry, Manifest, blob_path, latest_json, manifest_path
+from kiosk.manifest import FileEntry, Manifest, blob_path, latest_json, manifest_path, sha256_file
 from kiosk.signing import Envelope
 
 
@@ -25,14 +24,6 @@ def _atomic_write(path: Path, data: bytes) -> None:
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def manifest_for_dir(pack_dir: Path, pack_id: str, version: int,
