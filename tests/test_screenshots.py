@@ -1,0 +1,41 @@
+"""`make screenshots`: the real window on the demo stack, walked through every screen in one language.
+
+Everything is real: the demo stack's processes and simulators, the window from ui.factory, the card
+put on the card-reader simulator, the face image in front of the camera, the printer simulator's paper.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from ui.screenshots import SHOT_NAMES, SHOTS, SIZE, ScreenshotError, shot_path, take_screenshots, wait_for
+
+
+@pytest.mark.timeout(120)
+def test_walk_saves_every_screen_in_tibetan(qapp, tmp_path):
+    out = tmp_path / "shots"
+    saved = take_screenshots(out, ["bo"], workdir=tmp_path / "work")
+
+    expected = [shot_path(out, "bo", name) for name in SHOT_NAMES]
+    assert saved == expected
+    assert expected[0].name == "bo-01-home.png" and expected[-1].name == f"bo-{len(SHOTS):02d}-maintenance.png"
+    previous = None
+    for path in expected:
+        img = cv2.imread(str(path))
+        assert img is not None, path
+        assert (img.shape[1], img.shape[0]) == SIZE, path.name
+        assert img.std() > 20, f"{path.name} looks blank"  # bars, tiles and text give plenty of contrast
+        assert previous is None or not np.array_equal(img, previous), f"{path.name} is the previous screen again"
+        previous = img
+
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    for path in expected:
+        assert f"[{path.name}]({path.name})" in readme
+    assert "zh-01-home.png" not in readme  # only the language walked is listed
+
+
+def test_a_screen_that_never_comes_is_named_not_waited_for_forever(qapp):
+    with pytest.raises(ScreenshotError, match="the 'lookup' screen"):
+        wait_for(lambda: False, "the 'lookup' screen", timeout_s=0.2)
