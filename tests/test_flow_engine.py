@@ -1,16 +1,22 @@
 """The flow engine on the demo pack's real service definitions: steps, validation, summary, wipe.
 
-No Qt, no edge here (edge=None: these paths never reach it); submit and lookup against a real edge
-are in test_flow_submit.py. Card data comes from the real driver reading the simulator.
+No Qt. Most paths never reach the edge (edge=None); the payments lookup runs against a real edge (API +
+outbox + forwarder + payment cache) and the reference platform (tests/fixtures_ui.py demo_edge); submit
+and progress lookup are in test_flow_submit.py. Card data comes from the real driver reading the simulator.
 """
 
 from __future__ import annotations
 
 import pytest
 
+from kiosk import wire
 from kiosk.content import Service, load_pack
+from kiosk.edge_client import EdgeClient
 from kiosk.flows import MAX_CARD_TRIES, Flow, FlowError, Kind, State
+from kiosk.flows import payments as pay
 from kiosk.flows.validation import validate
+from tests.conftest import free_port
+from tests.fixtures_edge import make_id
 from tests.fixtures_ui import DEMO
 
 
@@ -194,3 +200,106 @@ def test_validation_codes(ftype, value, code):
 
     f = Field(id="f", label=Text("f", "f"), type=ftype, required=True)
     assert validate(f, value) == code
+
+
+# --- the social-insurance payments lookup ------------------------------------------------------------
+def add_payments(platform_url: str, id_number: str, months: list[tuple[int, int]], kind: str, amount: str,
+                 status: str = wire.PAYER_PAID) -> None:
+    """What `kiosk platform add-payments` sends (the operator's API of the reference platform)."""
+    import json
+    import urllib.request
+
+    records = [{"year": y, "month": m, "kind": kind, "amount": amount, "payer_status": status,
+                "paid_at": None if status == wire.PAYER_ARREARS else f"{y:04d}-{m:02d}-10"} for y, m in months]
+    req = urllib.request.Request(platform_url + wire.PLATFORM_PAYMENTS, method="POST",
+                                 data=json.dumps({"id_number": id_number, "payments": records}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=5) as r:
+        assert r.status == 200
+
+
+YEAR = [(2025, m) for m in range(7, 13)] + [(2026, m) for m in range(1, 7)]  # 2025-07 .. 2026-06
+
+
+def seed_year(platform_url: str, id_number: str) -> None:
+    """Twelve months of pension (all paid) and medical (2026-03 in arrears)."""
+    add_payments(platform_url, id_number, YEAR, "pension", "150.00")
+    add_payments(platform_url, id_number, YEAR, "medical", "32.50")
+    add_payments(platform_url, id_number, [(2026, 3)], "medical", "32.50", wire.PAYER_ARREARS)
+
+
+def payments_flow(pack, card_record, edge) -> Flow:
+    flow = Flow(pack.services["insurance-payment-lookup"], edge=edge, lang="zh")
+    flow.card_read(card_record.to_form_fields("zh"))
+    assert flow.kind is Kind.LOOKUP and flow.lookup_query == pay.QUERY
+    return flow
+
+
+def test_payments_lookup_answers_the_card_holders_months(pack, card_record, demo_edge):
+    url = demo_edge.platform.url
+    seed_year(url, card_record.id_number)
+    add_payments(url, make_id(7), [(2026, 6)], "pension", "999.00")  # someone else's: never shown
+    flow = payments_flow(pack, card_record, EdgeClient(demo_edge.url))
+    result = flow.lookup()
+    assert result is flow.lookup_result and flow.lookup_error is None
+    assert result["source"] == "platform" and not flow.lookup_offline and flow.lookup_as_of
+    recs = result["payments"]
+    assert len(recs) == 24 and {r["amount"] for r in recs} == {"150.00", "32.50"}
+    assert [ym for ym, _ in pay.by_month(recs)] == sorted(YEAR, reverse=True)
+    assert pay.summary_sentences(recs, "zh") == ["最近十二个月养老保险都已缴费",
+                                                 "最近十二个月医疗保险：十一个月已缴费，一个月欠缴（2026年3月）"]
+    bo = pay.summary_sentences(recs, "bo")
+    assert "༡༢" in bo[0] and "སྤྱི་ལོ་ 2026 ཟླ་ 3 པ།" in bo[1]
+    assert flow.has_personal_data
+    flow.wipe()
+    assert flow.lookup_result is None and not flow.has_personal_data
+
+
+def test_payments_offline_answer_is_the_edge_copy_with_its_age(pack, card_record, demo_edge):
+    seed_year(demo_edge.platform.url, card_record.id_number)
+    client = EdgeClient(demo_edge.url)
+    first = payments_flow(pack, card_record, client).lookup()
+    demo_edge.platform.stop()
+    flow = payments_flow(pack, card_record, client)
+    result = flow.lookup()
+    assert result["source"] == "edge_cache" and flow.lookup_offline
+    assert flow.lookup_as_of == first["as_of"]  # how fresh it is: when the platform last answered
+    assert result["payments"] == first["payments"]
+
+
+def test_payments_nobody_can_answer_sends_the_resident_to_the_counter(pack, card_record, demo_edge):
+    demo_edge.platform.stop()  # and this edge never saw this resident's records
+    flow = payments_flow(pack, card_record, EdgeClient(demo_edge.url))
+    assert flow.lookup() is None
+    assert flow.lookup_error == "payments_unreachable" and flow.lookup_result is None
+
+
+def test_payments_with_the_edge_down_says_the_edge_is_down(pack, card_record):
+    edge = EdgeClient(f"http://127.0.0.1:{free_port()}", timeout=1, retries=0)
+    flow = payments_flow(pack, card_record, edge)
+    assert flow.lookup() is None and flow.lookup_error == "edge_unavailable"
+
+
+def test_payments_need_the_card_not_a_receipt_qr(pack):
+    svc = Service.from_dict({**pack.services["insurance-payment-lookup"].to_dict(), "id": "x-payments-qr",
+                             "steps": [{"kind": "identify", "methods": ["card", "qr"]},
+                                       {"kind": "lookup", "query": "insurance_payments"}]})
+    flow = Flow(svc, edge=None)  # never reaches the edge: a receipt names an application, not a person
+    assert flow.qr_read("TK261125-7KQ2M9")
+    assert flow.lookup() is None and flow.lookup_error == "needs_card"
+
+
+def test_payment_summary_counts_government_paid_and_names_at_most_six_arrears_months():
+    recs = [{"year": 2026, "month": m, "kind": "pension", "amount": "100.00",
+             "payer_status": wire.PAYER_GOVERNMENT if m <= 4 else wire.PAYER_ARREARS} for m in range(1, 13)]
+    recs.append({"year": 2026, "month": 1, "kind": "unemployment", "amount": "5.00", "payer_status": "waived"})
+    summary = pay.summarise(recs)
+    assert [(s.kind, s.months, s.covered, len(s.arrears)) for s in summary] == [("pension", 12, 4, 8),
+                                                                               ("unemployment", 1, 0, 0)]
+    zh = pay.summary_sentences(recs, "zh")
+    assert zh[0] == ("最近十二个月养老保险：四个月已缴费，八个月欠缴（2026年12月、2026年11月、2026年10月、"
+                     "2026年9月、2026年8月、2026年7月等）")
+    assert zh[1] == "最近一个月其他保险：零个月已缴费，其余请到窗口咨询"  # never "all paid" for a status it cannot read
+    assert pay.kind_label("unemployment", "zh") == "其他保险" and pay.payer_label("waived", "zh") == "状态不明"
+    assert pay.summary_sentences([], "bo") == ["འཐུས་སྤྲོད་ཟིན་ཐོ་གང་ཡང་རྙེད་མ་བྱུང་།"]
+    assert [pay.count_words(n, "zh") for n in (1, 10, 11, 20, 24)] == ["一", "十", "十一", "二十", "二十四"]

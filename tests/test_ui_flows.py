@@ -15,6 +15,7 @@ from kiosk import i18n
 from kiosk.edge_client import EdgeClient
 from kiosk.session import Session
 from tests.fixtures_ui import wait_until
+from ui.widgets import IconLabel
 
 CARD = SAMPLE_CARDS[0]
 
@@ -31,17 +32,18 @@ class FakeClock:
 
 @pytest.fixture
 def kiosk(qtbot, ui_stack, tmp_path, monkeypatch):
-    """kiosk(lang, camera=None, clock=None) -> a shown 1920x1080 window with content loaded."""
+    """kiosk(lang, camera=None, clock=None, edge_url=None) -> a shown 1920x1080 window with content loaded
+    (edge_url: another edge than the stack's daemon)."""
     import ui.screens.feedback as feedback
     from ui.factory import create_window
 
     monkeypatch.setattr(feedback, "THANKS_MS", 200)
     windows = []
 
-    def make(lang: str = "bo", camera=None, clock=None):
+    def make(lang: str = "bo", camera=None, clock=None, edge_url=None):
         cfg = ui_stack.cfg(lang, camera=camera)
         session = Session.from_config(cfg, clock=clock) if clock else None
-        w = create_window(cfg, clip_dir=tmp_path / f"clips{len(windows)}", session=session)
+        w = create_window(cfg, edge_url=edge_url, clip_dir=tmp_path / f"clips{len(windows)}", session=session)
         windows.append(w)
         w.resize(1920, 1080)
         w.show()
@@ -358,10 +360,12 @@ def test_lookup_offline_shows_last_known_status_and_its_age(qtbot, kiosk, ui_sta
         click(qtbot, w, "tile_lookup")
         ui_stack.card_sim.insert(card)
         wait_until(qtbot, lambda: on(w, "lookup"))
-        wait_until(qtbot, lambda: w.session.flow.lookup_result is not None, 20_000)
+        screen = w.screens["lookup"]  # busy until the answer has reached the screen (not just the flow)
+        wait_until(qtbot, lambda: w.session.flow.lookup_result is not None and not screen.busy, 20_000)
+        QApplication.processEvents()
         result = w.session.flow.lookup_result
         assert result["source"] == "edge_cache"
-        banner = w.screens["lookup"].banner
+        banner = screen.as_of
         assert banner.isVisible() and banner.text.text().startswith("网络不通")
         from ui.screens.lookup import local_time
 
@@ -371,6 +375,43 @@ def test_lookup_offline_shows_last_known_status_and_its_age(qtbot, kiosk, ui_sta
         assert w.bridge.voice.last_utterance.prompt_id is None  # TTS read the prompt with the statuses
     finally:
         ui_stack.platform.start()
+
+
+def test_lookup_shows_an_undeliverable_application_with_words_for_the_counter(qtbot, kiosk, ui_stack, tmp_path):
+    from tests.conftest import free_port
+    from tests.fixtures_edge import Edge
+    from tests.fixtures_ui import install_demo
+
+    card = SAMPLE_CARDS[1]
+    # An in-process edge whose platform is not there: the application waits in its outbox until refused.
+    edge = Edge(tmp_path / "edge", f"http://127.0.0.1:{free_port()}", with_pack=False)
+    install_demo(edge.store)
+    try:
+        key = "undeliverable-0001"
+        sub = EdgeClient(edge.url).submit("old-age-allowance", {"phone": "13900003333", "payout_account": "bank_card",
+                                                                 "received_elsewhere": "no"},
+                                          {"name": card.name, "id_number": card.id_number}, lang="zh",
+                                          idempotency_key=key)
+        # What the forwarder does when the platform refuses an item for good (tests/test_forwarder.py)
+        edge.outbox.reject(key, "invalid_application: unknown service code")
+        w = kiosk("zh", edge_url=edge.url)
+        click(qtbot, w, "tile_lookup")
+        ui_stack.card_sim.insert(card)
+        wait_until(qtbot, lambda: on(w, "lookup"))
+        screen = w.screens["lookup"]
+        wait_until(qtbot, lambda: w.session.flow.lookup_result is not None and not screen.busy, 20_000)
+        QApplication.processEvents()  # let the freshly built rows show
+        (status,) = [lab for lab in screen.findChildren(QLabel, "lookup_status") if lab.isVisible()]
+        assert status.text() == i18n.tr("status_undeliverable", "zh") == "申请没能送达，请到窗口咨询"
+        assert sub["tracking_number"] in visible_text(w)
+        icons = [i.icon_name for i in status.parentWidget().findChildren(IconLabel) if i.isVisible()]
+        assert icons == ["check", "cross"]  # queued (done), then stuck: an icon and the words, nothing to come
+        click(qtbot, w, "bar_language")
+        QApplication.processEvents()
+        (status,) = [lab for lab in screen.findChildren(QLabel, "lookup_status") if lab.isVisible()]
+        assert status.text() == i18n.tr("status_undeliverable", "bo")
+    finally:
+        edge.close()
 
 
 def test_edge_down_at_submit_then_retry_makes_one_application(qtbot, kiosk, ui_stack):

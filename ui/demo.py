@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -178,12 +179,40 @@ format = "text"
             if st and (st.get("content") or {}).get("active_version"):
                 _say(f"edge node up on 127.0.0.1:{self.ports['edge']}, content version "
                      f"{st['content']['active_version']} active")
+                self.seed_payments()
                 return
             for name, p in self.procs.items():
                 if p.poll() is not None:
                     raise RuntimeError(f"{name} exited with {p.returncode}; see {self.workdir / (name + '.log')}")
             time.sleep(0.3)
         raise RuntimeError(f"the edge did not activate the demo content within 60 s; see {self.workdir}/edge.log")
+
+    def seed_payments(self) -> None:
+        """A year of social-insurance records for the first two sample cards, added with the operator's
+        CLI, so the payment lookup shows something real: the second card owes one medical month."""
+        from devices.sim.card_reader import SAMPLE_CARDS
+        from kiosk import idnumber
+
+        months = _recent_months(12)
+        year = f"{months[0]}:{months[-1]}"
+        plan = [(SAMPLE_CARDS[0], "pension", "150", "paid", year), (SAMPLE_CARDS[0], "medical", "32.50", "paid", year),
+                (SAMPLE_CARDS[1], "pension", "100", "government_paid", year),
+                (SAMPLE_CARDS[1], "medical", "32.50", "paid", year),
+                (SAMPLE_CARDS[1], "medical", "32.50", "arrears", months[-3])]
+        url = f"http://127.0.0.1:{self.ports['platform']}"
+        if not _listening(self.ports["platform"], timeout=20):
+            _say("platform not answering: no payment records seeded")
+            return
+        for card, kind, amount, status, span in plan:
+            r = subprocess.run(self._kiosk("platform", "add-payments", "--id-number", card.id_number, "--months", span,
+                                           "--kind", kind, "--amount", amount, "--status", status, "--url", url),
+                               capture_output=True, text=True, cwd=REPO)
+            if r.returncode != 0:  # the demo still runs; the lookup then says it found nothing
+                _say(f"payment records for {idnumber.mask(card.id_number)} not seeded: {r.stderr.strip()}")
+                return
+        _say(f"platform: {len(months)} months of pension and medical payments for "
+             f"{idnumber.mask(SAMPLE_CARDS[0].id_number)} and {idnumber.mask(SAMPLE_CARDS[1].id_number)} "
+             f"({months[-3]} medical in arrears for the second)")
 
     def _stop(self, name: str) -> None:
         p = self.procs.pop(name, None)
@@ -204,6 +233,22 @@ format = "text"
 
     def edge_status(self) -> dict | None:
         return _get_json(f"http://127.0.0.1:{self.ports['edge']}/api/v1/status")
+
+
+def _recent_months(n: int) -> list[str]:
+    """The last n months up to this one, oldest first, as YYYY-MM."""
+    today = date.today()
+    now = today.year * 12 + today.month - 1
+    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(now - n + 1, now + 1)]
+
+
+def _listening(port: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def _player() -> str:

@@ -21,6 +21,7 @@ from typing import Any
 
 from kiosk import i18n
 from kiosk.edge_client import EdgeRejected, EdgeUnavailable
+from kiosk.flows import payments
 from kiosk.flows.validation import NO, YES, FieldError, normalise, validate
 
 log = logging.getLogger(__name__)
@@ -399,26 +400,58 @@ class Flow:
         return ReceiptContent(self.service.title.get(lang), lines, self.tracking_number, footer, lang)
 
     # --- lookup --------------------------------------------------------------------------------------
+    @property
+    def lookup_query(self) -> str:
+        """What the lookup step asks for: "progress" or "insurance_payments" (kiosk.flows.payments)."""
+        step = next((s for s in self._steps if s.kind == Kind.LOOKUP), None)
+        return (getattr(step, "query", None) or "progress") if step is not None else "progress"
+
+    @property
+    def lookup_offline(self) -> bool:
+        """The answer is the edge's last copy (platform unreachable): the screen says how old it is."""
+        return bool(self.lookup_result) and self.lookup_result.get("source") == "edge_cache"
+
+    @property
+    def lookup_as_of(self) -> str | None:
+        return self.lookup_result.get("as_of") if self.lookup_result else None
+
     def lookup(self) -> dict | None:
-        """Ask the edge for progress by the card's ID number or the receipt's tracking number."""
+        """Ask the edge: progress by the card's ID number or the receipt's tracking number, or the card
+        holder's payment records. None (and `lookup_error` set) when there is no answer.
+
+        Blocks for at most the edge client's timeout: the UI calls it from a worker thread.
+        """
         self._require(Kind.LOOKUP)
-        query = getattr(self.step, "query", None) or "progress"
-        if query != "progress":  # the edge API answers progress only (see the report to the lead)
+        query = self.lookup_query
+        if query not in ("progress", payments.QUERY):
             self.lookup_error = "unsupported"
             log.warning("lookup query not supported", extra={"service": self.service.id, "query": query})
             return None
+        if query == payments.QUERY and not self._card.get("id_number"):
+            self.lookup_error = "needs_card"  # a receipt QR names an application, not a person
+            return None
         try:
-            if self.tracking_ref:
+            if query == payments.QUERY:
+                result = self.edge.payments(self._card["id_number"])
+            elif self.tracking_ref:
                 result = self.edge.progress(tracking_number=self.tracking_ref)
             elif self._card.get("id_number"):
                 result = self.edge.progress(id_number=self._card["id_number"])
             else:
                 raise FlowError("lookup needs a card or a receipt QR first")
-        except (EdgeUnavailable, EdgeRejected) as e:
-            self.lookup_error = "edge_unavailable" if isinstance(e, EdgeUnavailable) else "rejected"
+        except EdgeUnavailable as e:
+            # "payments_unreachable": the edge is up but neither the platform nor its copy has the
+            # records (the counter can help); anything else: the edge itself did not answer
+            self.lookup_error = "payments_unreachable" if e.code == "payments_unreachable" else "edge_unavailable"
             log.warning("lookup failed", extra={"service": self.service.id, "error": self.lookup_error})
             return None
+        except EdgeRejected as e:
+            self.lookup_error = "rejected"
+            log.warning("lookup failed", extra={"service": self.service.id, "error": "rejected", "code": e.code})
+            return None
         self.lookup_result, self.lookup_error = dict(result), None
+        log.info("lookup answered", extra={"service": self.service.id, "query": query,
+                                           "source": self.lookup_result.get("source")})
         return self.lookup_result
 
     def lookup_done(self) -> None:

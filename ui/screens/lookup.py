@@ -1,18 +1,24 @@
-"""Progress lookup results: each application's steps with icons and words, spoken; offline says how old."""
+"""Lookup results: each application's progress steps, or a resident's payment records (ui.screens.payments),
+with icons and words, spoken; an offline answer says how old it is; no answer says where to go."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk import wire
+from ui.screens import payments as payments_view
 from ui.screens.base import Screen
-from ui.widgets import BigButton, IconLabel, Label, clear_layout, scroll
+from ui.widgets import Banner, BigButton, IconLabel, Label, clear_layout, scroll
 
 # The steps a resident sees, in order; the last one is whichever final state was reached.
 _PATH = (wire.STATUS_QUEUED, wire.STATUS_RECEIVED, wire.STATUS_IN_REVIEW)
+# Flow.lookup_error -> the words (a catalog key, also spoken) when there is no answer to show.
+_ERROR_WORDS = {"unsupported": "lookup_unsupported", "needs_card": "payments_need_card",
+                "payments_unreachable": "payments_unreachable", "edge_unavailable": "edge_unavailable"}
 
 
 def status_steps(status: str) -> list[tuple[str, str]]:
@@ -47,6 +53,7 @@ class LookupScreen(Screen):
         self.root.addWidget(self.finish_btn)
         self.bind(self.finish_btn, "finish")
         self.busy = False
+        self.as_of: Banner | None = None  # the "as of" line of an offline answer, when shown
         app.looked_up.connect(self._done)
 
     def enter(self, **kwargs: Any) -> None:
@@ -58,40 +65,62 @@ class LookupScreen(Screen):
 
     def current_prompt_id(self) -> str:
         flow = self.app.session.flow
-        if flow is not None and flow.lookup_result and flow.lookup_result.get("source") == "edge_cache":
+        if flow is None:
+            return self.prompt_id
+        if flow.lookup_result is None and flow.lookup_error:
+            return _ERROR_WORDS.get(flow.lookup_error, "lookup_failed")
+        if flow.lookup_offline:
             return "lookup_offline"
-        return "lookup_result"
+        return payments_view.default_prompt(flow) if payments_view.is_payments(flow) else self.prompt_id
 
     def speak(self) -> None:
         flow = self.app.session.flow
-        if flow is None or flow.lookup_result is None:
+        if flow is None or (flow.lookup_result is None and not flow.lookup_error):
             return  # the result's arrival speaks
-        apps = flow.lookup_result.get("applications") or []
-        extra = "。".join(f"{a.get('tracking_number', '')}，{self.tr('status_' + a.get('status', 'unknown'))}"
-                         for a in apps) if self.lang == "zh" else ""
+        extra = ""
+        if flow.lookup_result is not None and self.lang == "zh":  # TTS reads the resident's own answer
+            if payments_view.is_payments(flow):
+                extra = payments_view.spoken_extra(flow, self.lang, local_time(flow.lookup_as_of or ""))
+            else:
+                extra = "。".join(f"{a.get('tracking_number', '')}，{self.tr('status_' + a.get('status', 'unknown'))}"
+                                 for a in flow.lookup_result.get("applications") or [])
         self.app.speaker.prompt(self.current_prompt_id(), self.lang, extra=extra)
 
     def retranslate(self) -> None:
         super().retranslate()
         clear_layout(self.body_lay)
+        self.as_of = None
         flow = self.app.session.flow
         if flow is None:
             return
         result = flow.lookup_result
         if result is None:
-            words = {"unsupported": "lookup_unsupported", None: None}.get(flow.lookup_error, "lookup_failed")
-            self.body_lay.addWidget(Label(self.tr(words) if words else "…", "title"))
+            if flow.lookup_error:  # the prompt above says what happened; the icon says "the counter"
+                icon = "people" if flow.lookup_error != "needs_card" else "card"
+                self.body_lay.addWidget(IconLabel(icon, 160), 0, Qt.AlignCenter)
+            else:
+                self.body_lay.addWidget(Label("…", "title"))
+            self.body_lay.addStretch(1)
             self.app.restyle(self.body)
             return
-        if result.get("source") == "edge_cache":
-            self.banner.show_message("warn", self.tr("lookup_offline", as_of=local_time(result.get("as_of", ""))))
+        self.banner.hide()
+        payments = payments_view.is_payments(flow)
+        if flow.lookup_offline:
+            # the edge's copy: how old it is comes first, in the scrolled body (not the screen's banner)
+            # so a long Tibetan offline prompt above keeps its room in elder mode
+            self.as_of = Banner()
+            key = "payments_offline" if payments else "lookup_offline"
+            self.as_of.show_message("warn", self.tr(key, as_of=local_time(flow.lookup_as_of or "")))
+            self.body_lay.addWidget(self.as_of)
+        if payments:
+            for w in payments_view.build(self, flow):
+                self.body_lay.addWidget(w)
         else:
-            self.banner.hide()
-        apps = result.get("applications") or []
-        if not apps:
-            self.body_lay.addWidget(Label(self.tr("lookup_none"), "title"))
-        for a in apps:
-            self.body_lay.addWidget(self._application(a))
+            apps = result.get("applications") or []
+            if not apps:
+                self.body_lay.addWidget(Label(self.tr("lookup_none"), "title"))
+            for a in apps:
+                self.body_lay.addWidget(self._application(a))
         self.body_lay.addStretch(1)
         self.app.restyle(self.body)
 
