@@ -251,6 +251,16 @@ def test_watcher_fires_once_per_insertion(card_sim, card_reader):
     assert card_sim.counts["read"] == 3
 
 
+def test_wait_for_card_returns_the_card_put_on_the_reader(card_sim, card_reader):
+    assert card_reader.wait_for_card(timeout=0.3) is None  # empty reader: times out, no exception
+    threading.Timer(0.2, card_sim.insert, args=(2,)).start()
+    record = card_reader.wait_for_card(timeout=10)
+    assert record is not None and record.name == SAMPLE_CARDS[2].name
+    stop = threading.Event()
+    stop.set()  # a kiosk shutting down: returns at once even with a card on the reader
+    assert card_reader.wait_for_card(stop=stop) is None
+
+
 def test_watcher_reports_each_error_once_and_gives_up_on_an_unreadable_card(card_sim, card_reader):
     cards, errors = [], []
     watcher = CardWatcher(card_reader, cards.append, errors.append, max_attempts=2)

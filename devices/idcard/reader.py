@@ -177,6 +177,28 @@ class CardReader:
         self.select()
         return self.read(with_fingerprint)
 
+    def wait_for_card(self, timeout: float | None = None, stop: threading.Event | None = None) -> CardRecord | None:
+        """Block until a card is put on the reader and read; None on timeout or stop.
+
+        A find every `poll_interval`; a card already lying on the reader counts as inserted.
+        For a long-running kiosk use CardWatcher, which fires once per insertion in its own thread.
+        """
+        got: list[CardRecord] = []
+        watcher = CardWatcher(self, got.append)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not (stop and stop.is_set()):
+            watcher.poll_once()
+            if got:
+                return got[0]
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
+            wait = self.poll_interval if deadline is None else min(self.poll_interval, deadline - time.monotonic())
+            if stop:
+                stop.wait(max(0.0, wait))
+            else:
+                time.sleep(max(0.0, wait))
+        return None
+
     def _expect_sam(self, frame: Frame, command: Command) -> None:
         if frame.sw3 != SW3.SUCCESS:
             self._fail(frame, command, SamFault)
