@@ -3,12 +3,12 @@ reference platform as subprocesses. A resident's whole visit, in Tibetan and in 
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 
+from devices.camera.qr import decode_qr as camera_decode_qr
 from devices.sim.camera_media import face_image, qr_image
 from devices.sim.card_reader import SAMPLE_CARDS
 from kiosk import i18n
@@ -84,12 +84,8 @@ def enter_digits(qtbot, window, digits: str) -> None:
 
 
 def decode_qr(page: np.ndarray) -> str:
-    text, _, _ = cv2.QRCodeDetector().detectAndDecode(page)
-    if not text:  # thermal raster: give the detector a quiet border and a larger module size
-        big = cv2.resize(cv2.copyMakeBorder(page, 40, 40, 40, 40, cv2.BORDER_CONSTANT, value=255), None, fx=2,
-                         fy=2, interpolation=cv2.INTER_NEAREST)
-        text, _, _ = cv2.QRCodeDetector().detectAndDecode(big)
-    return text
+    """What the kiosk's own camera decoder reads off the printed page."""
+    return camera_decode_qr(page) or ""
 
 
 def start_old_age_allowance(qtbot, w, stack) -> None:
