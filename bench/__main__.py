@@ -40,6 +40,11 @@ def table(rows: list[dict]) -> list[str]:
     return lines
 
 
+def show(bench: str, rows: list[dict]) -> None:
+    """Print one bench module's rows as the table `make bench` prints (for running a module on its own)."""
+    print("\n".join(table([{"bench": bench, **r} for r in rows])))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench")
     ap.add_argument("--only", help="comma-separated subset of: " + ",".join(MODULES))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import statistics
 import tempfile
-import time
 
+from bench.stats import percentile, timings
 from devices.idcard.protocol import Command, encode_command
 from devices.idcard.reader import CardReader
 from devices.sim.card_reader import SAMPLE_CARDS, CardReaderSim, reply_frame
@@ -34,18 +34,12 @@ def run(reads: int = READS) -> list[dict]:
     with tempfile.TemporaryDirectory() as tmp, CardReaderSim(link_dir=tmp, baudrate=BAUD, pace=True) as sim:
         sim.insert(0)
         with CardReader(sim.path, BAUD) as reader:
-            reader.read_card()  # open the port, warm up
-            samples = []
-            for _ in range(reads):
-                start = time.perf_counter()
-                reader.read_card()
-                samples.append(time.perf_counter() - start)
-    samples.sort()
+            samples = timings(reader.read_card, reads)  # the warm-up read opens the port
     commands, replies = _wire_bytes()
     limit_ms = (commands + replies) * 10 / BAUD * 1000
     paced_ms = replies * 10 / BAUD * 1000
     median_ms = statistics.median(samples) * 1000
-    p95_ms = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))] * 1000
+    p95_ms = percentile(samples, 0.95) * 1000
     pacing = f"simulator paces replies at {BAUD} baud; pty itself does not throttle"
     return [
         {"name": "card read end to end, median", "value": round(median_ms, 1), "unit": "ms",
@@ -59,13 +53,6 @@ def run(reads: int = READS) -> list[dict]:
     ]
 
 
-def main() -> None:
-    rows = run()
-    width = max(len(r["name"]) for r in rows)
-    print(f"{'benchmark':<{width}}  {'value':>8}  unit  note")
-    for r in rows:
-        print(f"{r['name']:<{width}}  {r['value']:>8}  {r['unit']:<4}  {r['note']}")
-
-
 if __name__ == "__main__":
-    main()
+    from bench.__main__ import show
+    show("card", run())

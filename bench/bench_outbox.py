@@ -84,6 +84,16 @@ def _drain(outbox: Outbox, url: str, n: int, db: Path) -> float:
     return elapsed
 
 
+def _forward(outbox: Outbox, db: Path, n: int, latency_ms: float) -> float:
+    """Seconds for a fresh reference platform (its db at `db`) to take all n queued items from the outbox."""
+    proc, url = _platform(db, latency_ms)
+    try:
+        return _drain(outbox, url, n, db)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def run() -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="bench-outbox-") as tmp:
@@ -92,12 +102,7 @@ def run() -> list[dict]:
         fill_s = _fill(outbox, N, "bench")
         rows.append({"name": "outbox intake (durable submit)", "value": round(N / fill_s), "unit": "submissions/s",
                      "note": "one SQLite transaction each, WAL, synchronous=FULL"})
-        proc, url = _platform(work / "platform.sqlite3", 0)
-        try:
-            drain_s = _drain(outbox, url, N, work / "platform.sqlite3")
-        finally:
-            proc.terminate()
-            proc.wait(10)
+        drain_s = _forward(outbox, work / "platform.sqlite3", N, 0)
         outbox.close()
         rows.append({"name": f"forward {N:,} queued submissions", "value": round(drain_s, 1), "unit": "s",
                      "note": "platform back on loopback; one at a time, in order, fsync on both sides"})
@@ -106,12 +111,7 @@ def run() -> list[dict]:
 
         outbox = Outbox.open(work / "edge-wan")
         _fill(outbox, N_WAN, "wan")
-        proc, url = _platform(work / "platform-wan.sqlite3", WAN_LATENCY_MS)
-        try:
-            wan_s = _drain(outbox, url, N_WAN, work / "platform-wan.sqlite3")
-        finally:
-            proc.terminate()
-            proc.wait(10)
+        wan_s = _forward(outbox, work / "platform-wan.sqlite3", N_WAN, WAN_LATENCY_MS)
         outbox.close()
         rate = N_WAN / wan_s
         rows.append({"name": f"forward rate (+{WAN_LATENCY_MS} ms per request)", "value": round(rate, 1),
@@ -121,7 +121,7 @@ def run() -> list[dict]:
 
 
 if __name__ == "__main__":
-    from bench.__main__ import table
+    from bench.__main__ import show
     result = run()
-    print("\n".join(table([{"bench": "outbox", **r} for r in result])))
+    show("outbox", result)
     print(json.dumps(result, ensure_ascii=False))

@@ -1,15 +1,15 @@
 """Receipt printing speed: Qt render alone, rasterise alone, and the whole job (render, rasterise,
 send through a pty to the ESC/POS simulator, status before and after) with the real driver.
 
-    .venv/bin/python bench/bench_receipt.py
+    QT_QPA_PLATFORM=offscreen .venv/bin/python -m bench.bench_receipt      (from the repo root)
 """
 
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Callable
 
+from bench.stats import timings
 from devices.printer import escpos
 from devices.printer.printer import ReceiptPrinter
 from devices.printer.receipt import Receipt, render_receipt
@@ -34,13 +34,7 @@ def sample_receipt(lang: str = "bo") -> Receipt:
 
 
 def _median_ms(fn: Callable[[], object], rounds: int = ROUNDS) -> float:
-    fn()  # warm-up: font loading and first-use caches are not what a resident waits for twice
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+    return statistics.median(timings(fn, rounds)) * 1000
 
 
 def run(rounds: int = ROUNDS) -> list[dict]:
@@ -67,13 +61,6 @@ def run(rounds: int = ROUNDS) -> list[dict]:
     return rows
 
 
-def main() -> None:
-    rows = run()
-    width = max(len(r["name"]) for r in rows)
-    print(f"{'benchmark':<{width}}  {'value':>10}  unit  note")
-    for r in rows:
-        print(f"{r['name']:<{width}}  {r['value']:>10}  {r['unit']:<4}  {r['note']}")
-
-
 if __name__ == "__main__":
-    main()
+    from bench.__main__ import show
+    show("receipt", run())

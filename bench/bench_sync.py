@@ -76,15 +76,22 @@ def _rsync_received(port: int, dest: Path) -> int:
     return int(re.sub(r"[,.]", "", m.group(1)))
 
 
-def bench_update_efficiency(work: Path, files: int = 400, changed_share: float = 0.05) -> list[dict]:
+def _published(work: Path, names: list[str]) -> tuple[Path, _Admin, OriginServer]:
+    """work/src holding a random FILE_SIZE file at each name, signed and published as version 1 to a running
+    origin server (the caller closes it)."""
     src, origin_dir = work / "src", work / "origin"
     origin_dir.mkdir()
-    for i in range(files):
-        _write_random(src / f"audio/{i // 50:02d}/{i:03d}.bin", FILE_SIZE)
+    for name in names:
+        _write_random(src / name, FILE_SIZE)
     admin = _Admin(origin_dir)
     admin.publish(src, 1)
     server = OriginServer(origin_dir)
     server.start()
+    return src, admin, server
+
+
+def bench_update_efficiency(work: Path, files: int = 400, changed_share: float = 0.05) -> list[dict]:
+    src, admin, server = _published(work, [f"audio/{i // 50:02d}/{i:03d}.bin" for i in range(files)])
     rsync_proc, rsync_port = _rsync_daemon(src, work)
     try:
         _rsync_received(rsync_port, work / "rsync-dest")
@@ -132,14 +139,7 @@ def bench_update_efficiency(work: Path, files: int = 400, changed_share: float =
 
 def bench_slow_link(work: Path, files: int = 20, kbit: float = 2000, delay_s: float = 0.3,
                     cut_every_s: float = 30.0, budget_s: float = 170.0) -> list[dict]:
-    src, origin_dir = work / "src", work / "origin"
-    origin_dir.mkdir()
-    for i in range(files):
-        _write_random(src / f"video/{i:02d}.bin", FILE_SIZE)
-    admin = _Admin(origin_dir)
-    admin.publish(src, 1)
-    server = OriginServer(origin_dir)
-    server.start()
+    _, admin, server = _published(work, [f"video/{i:02d}.bin" for i in range(files)])
     link = SlowLink("127.0.0.1", server.port, kbit=kbit, delay_s=delay_s, cut_every_s=cut_every_s).start()
     store = ContentStore(work / "edge")
     client = SyncClient(store, f"http://127.0.0.1:{link.port}", pinned_keys=admin.pinned, timeout=10,
@@ -191,10 +191,6 @@ def run() -> list[dict]:
     return rows
 
 
-def _table(rows: list[dict]) -> str:
-    w = max(len(r["name"]) for r in rows)
-    return "\n".join(f"{r['name']:<{w}}  {r['value']:>10} {r['unit']:<3} {r['note']}" for r in rows)
-
-
 if __name__ == "__main__":
-    print(_table(run()))
+    from bench.__main__ import show
+    show("sync", run())

@@ -37,6 +37,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.stats import percentile
+
 REPO = Path(__file__).resolve().parent.parent
 PAGE = REPO / "bench" / "kiosk_page" / "index.html"
 CHROMIUM = "/usr/bin/chromium"
@@ -301,11 +303,6 @@ def chromium_first_paint(url: str) -> float:
     return painted - spawned
 
 
-def _pct(samples: list[float], q: float) -> float:
-    s = sorted(samples)
-    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
-
-
 def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
 
@@ -343,9 +340,9 @@ def run(cold_runs: int = COLD_RUNS) -> list[dict]:
         {"name": "cold start to first contentful paint (Chromium), median", "value": _ms(statistics.median(browser)),
          "unit": "ms", "note": f"headless, same tiles as a static page (file://), FCP via Paint Timing over "
                                f"--remote-debugging-pipe; {spread(min(browser) * 1e3, max(browser) * 1e3)}"},
-        {"name": "tap to next screen painted, p50", "value": _ms(_pct(taps, 0.5)), "unit": "ms",
+        {"name": "tap to next screen painted, p50", "value": _ms(percentile(taps, 0.5)), "unit": "ms",
          "note": f"{len(taps)} taps on a home tile -> services screen painted (QTest.mouseClick)"},
-        {"name": "tap to next screen painted, p95", "value": _ms(_pct(taps, 0.95)), "unit": "ms",
+        {"name": "tap to next screen painted, p95", "value": _ms(percentile(taps, 0.95)), "unit": "ms",
          "note": f"max {_ms(max(taps))} ms"},
         {"name": "UI RSS after 1 session", "value": round(rss[0], 1), "unit": "MB",
          "note": "card, form, photo, submit, receipt printed, session ended and wiped"},
@@ -362,9 +359,9 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.child:
         return _child_main(*args.child)
-    from bench.__main__ import table
+    from bench.__main__ import show
 
-    print("\n".join(table([{"bench": "ui", **r} for r in run()])))
+    show("ui", run())
     return 0
 
 

@@ -21,6 +21,8 @@ import json
 import logging
 import re
 import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -103,6 +105,19 @@ class PlatformDB:
     def close(self) -> None:
         self._db.close()
 
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE (one writer at a time); COMMIT when the block ends, even by return; ROLLBACK if it
+        raises."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
     def _replay(self, scope: str, key: str, fp: str) -> tuple[int, dict] | None:
         row = self._db.execute("SELECT fingerprint, http_status, response FROM idempotency"
                                " WHERE scope = ? AND key = ?", (scope, key)).fetchone()
@@ -113,14 +128,21 @@ class PlatformDB:
                                         "this Idempotency-Key was already used for a different request")
         return 200, json.loads(row["response"])
 
-    def intake_application(self, key: str, body: dict, fp: str) -> tuple[int, dict]:
+    def _intake(self, scope: str, key: str, fp: str, store: Callable[[str], dict]) -> tuple[int, dict]:
+        """One transaction: a replay of `key` answers as before; otherwise store(now) writes the item and
+        returns the response, which is remembered under `key` with the item."""
         now = wire.now_iso()
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            replay = self._replay("application", key, fp)
+        with self._transaction():
+            replay = self._replay(scope, key, fp)
             if replay is not None:
-                self._db.execute("COMMIT")
                 return replay
+            response = store(now)
+            self._db.execute("INSERT INTO idempotency VALUES (?,?,?,?,?,?)",
+                             (key, scope, fp, 201, json.dumps(response), now))
+        return 201, response
+
+    def intake_application(self, key: str, body: dict, fp: str) -> tuple[int, dict]:
+        def store(now: str) -> dict:
             proposed = str(body.get("tracking_number") or "")
             tracking = proposed if _TRACKING_RE.match(proposed) else wire.new_tracking_number()
             while self._db.execute("SELECT 1 FROM applications WHERE tracking_number = ?",
@@ -135,36 +157,15 @@ class PlatformDB:
                 (tracking, key, body["service_id"], body["platform_service_code"], applicant["id_number"].upper(),
                  applicant["name"], json.dumps(body, ensure_ascii=False), wire.STATUS_RECEIVED,
                  json.dumps(history), now, now))
-            response = {"tracking_number": tracking, "status": wire.STATUS_RECEIVED, "received_at": now}
-            self._db.execute("INSERT INTO idempotency VALUES (?,?,?,?,?,?)",
-                             (key, "application", fp, 201, json.dumps(response), now))
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
-        return 201, response
+            return {"tracking_number": tracking, "status": wire.STATUS_RECEIVED, "received_at": now}
+        return self._intake("application", key, fp, store)
 
     def intake_feedback(self, key: str, body: dict, fp: str) -> tuple[int, dict]:
-        now = wire.now_iso()
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            replay = self._replay("feedback", key, fp)
-            if replay is not None:
-                self._db.execute("COMMIT")
-                return replay
+        def store(now: str) -> dict:
             cur = self._db.execute("INSERT INTO feedback (idempotency_key, payload, received_at) VALUES (?,?,?)",
                                    (key, json.dumps(body, ensure_ascii=False), now))
-            response = {"tracking_number": f"FB{cur.lastrowid:08d}", "status": wire.STATUS_RECEIVED,
-                        "received_at": now}
-            self._db.execute("INSERT INTO idempotency VALUES (?,?,?,?,?,?)",
-                             (key, "feedback", fp, 201, json.dumps(response), now))
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
-        return 201, response
+            return {"tracking_number": f"FB{cur.lastrowid:08d}", "status": wire.STATUS_RECEIVED, "received_at": now}
+        return self._intake("feedback", key, fp, store)
 
     @staticmethod
     def _public(row: sqlite3.Row) -> dict:
@@ -190,14 +191,8 @@ class PlatformDB:
         now = wire.now_iso()
         rows = [(id_number.upper(), r["year"], r["month"], r["kind"], r["amount_fen"], r["paid_at"],
                  r["payer_status"], now) for r in records]
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             self._db.executemany("INSERT OR REPLACE INTO payments VALUES (?,?,?,?,?,?,?,?)", rows)
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
         return len(rows)
 
     def search_payments(self, id_number: str, max_months: int = wire.PAYMENTS_MAX_MONTHS) -> list[dict]:
@@ -225,26 +220,18 @@ class PlatformDB:
 
     def set_status(self, tracking: str, status: str) -> tuple[int, dict]:
         now = wire.now_iso()
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._transaction():
             row = self._db.execute("SELECT status, history FROM applications WHERE tracking_number = ?",
                                    (tracking,)).fetchone()
             if row is None:
-                self._db.execute("COMMIT")
                 return 404, wire.error_body("not_found", "no application with this tracking number")
             if status not in TRANSITIONS[row["status"]]:
-                self._db.execute("COMMIT")
                 allowed = ", ".join(TRANSITIONS[row["status"]]) or "none (final)"
                 return 409, wire.error_body("invalid_transition",
                                             f"cannot go from {row['status']} to {status}; allowed: {allowed}")
             history = json.loads(row["history"]) + [{"status": status, "at": now}]
             self._db.execute("UPDATE applications SET status = ?, history = ?, updated_at = ?"
                              " WHERE tracking_number = ?", (status, json.dumps(history), now, tracking))
-            self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
         return 200, self.get(tracking) or {}
 
 

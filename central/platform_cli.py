@@ -35,6 +35,24 @@ def _base(args: argparse.Namespace) -> str:
     return (args.url or args.cfg.edge.platform_url).rstrip("/")
 
 
+def _operator_call(args: argparse.Namespace, path: str, method: str = "GET", body: dict | None = None
+                   ) -> dict | None:
+    """The platform's answer to an operator command, or None once the failure is printed (the command then
+    exits 1): not reachable, or refused with the platform's message and any problems it listed."""
+    try:
+        code, doc = _call(_base(args) + path, method, body)
+    except OSError as e:
+        print(f"platform not reachable at {_base(args)}: {e}", file=sys.stderr)
+        return None
+    if code != 200:
+        err = doc.get("error", {})
+        problems = err.get("details", {}).get("problems", [])
+        print(f"refused: {err.get('message', f'HTTP {code}')}" + "".join(f"\n  {p}" for p in problems),
+              file=sys.stderr)
+        return None
+    return doc
+
+
 def _serve(args: argparse.Namespace) -> int:
     from central.platform import serve
     serve(args.db, args.host, args.port, args.latency_ms / 1000)
@@ -43,13 +61,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _set_status(args: argparse.Namespace) -> int:
     path = wire.PLATFORM_SET_STATUS.format(tracking_number=args.tracking)
-    try:
-        code, doc = _call(_base(args) + path, "POST", {"status": args.status})
-    except OSError as e:
-        print(f"platform not reachable at {_base(args)}: {e}", file=sys.stderr)
-        return 1
-    if code != 200:
-        print(f"refused: {doc.get('error', {}).get('message', f'HTTP {code}')}", file=sys.stderr)
+    if (doc := _operator_call(args, path, "POST", {"status": args.status})) is None:
         return 1
     print(f"{doc['tracking_number']}: {doc['status']}")
     return 0
@@ -57,13 +69,7 @@ def _set_status(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     query = f"?limit={args.limit}" + (f"&status={args.status}" if args.status else "")
-    try:
-        code, doc = _call(_base(args) + wire.PLATFORM_APPLICATIONS + query)
-    except OSError as e:
-        print(f"platform not reachable at {_base(args)}: {e}", file=sys.stderr)
-        return 1
-    if code != 200:
-        print(f"refused: {doc.get('error', {}).get('message', f'HTTP {code}')}", file=sys.stderr)
+    if (doc := _operator_call(args, wire.PLATFORM_APPLICATIONS + query)) is None:
         return 1
     for a in doc["applications"]:  # the platform only ever hands out masked IDs
         print(f"{a['tracking_number']:<18} {a['status']:<10} {a['service_id']:<28} {a['applicant_id_masked']}"
@@ -119,17 +125,8 @@ def _add_payments(args: argparse.Namespace) -> int:
     paid = args.status != wire.PAYER_ARREARS
     records = [{"year": y, "month": m, "kind": args.kind, "amount": args.amount, "payer_status": args.status,
                 "paid_at": (args.paid_at or f"{y:04d}-{m:02d}-10") if paid else None} for y, m in args.months]
-    try:
-        code, doc = _call(_base(args) + wire.PLATFORM_PAYMENTS, "POST",
-                          {"id_number": args.id_number, "payments": records})
-    except OSError as e:
-        print(f"platform not reachable at {_base(args)}: {e}", file=sys.stderr)
-        return 1
-    if code != 200:
-        err = doc.get("error", {})
-        problems = err.get("details", {}).get("problems", [])
-        print(f"refused: {err.get('message', f'HTTP {code}')}" + "".join(f"\n  {p}" for p in problems),
-              file=sys.stderr)
+    body = {"id_number": args.id_number, "payments": records}
+    if (doc := _operator_call(args, wire.PLATFORM_PAYMENTS, "POST", body)) is None:
         return 1
     (y0, m0), (y1, m1) = args.months[0], args.months[-1]
     print(f"stored {doc['stored']} {args.kind} record(s) for {doc['id_masked']}: "

@@ -287,29 +287,18 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
         body, etag = await content.doc("services", lambda p: {"services": [_summary(s) for s in p.services.values()]})
         return _cached_response(request, body, etag, "application/json")
 
-    async def get_service(request: web.Request) -> web.Response:
-        sid = request.match_info["service_id"]
-        if sid not in (await content.pack()).services:
-            raise ApiError(404, "unknown_service", "no such service in the active content pack")
-        body, etag = await content.doc(f"service:{sid}", lambda p: p.services[sid].to_dict())
-        return _cached_response(request, body, etag, "application/json")
+    def get_pack_item(kind: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+        """The GET handler for one service, guide or form of the active pack, by the `<kind>_id` in the path."""
+        async def handler(request: web.Request) -> web.Response:
+            item_id = request.match_info[f"{kind}_id"]
+            if item_id not in getattr(await content.pack(), f"{kind}s"):
+                raise ApiError(404, f"unknown_{kind}", f"no such {kind} in the active content pack")
+            body, etag = await content.doc(f"{kind}:{item_id}", lambda p: getattr(p, f"{kind}s")[item_id].to_dict())
+            return _cached_response(request, body, etag, "application/json")
+        return handler
 
     async def get_prompts(request: web.Request) -> web.Response:
         body, etag = await content.doc("prompts", lambda p: {"prompts": {k: v.to_dict() for k, v in p.prompts.items()}})
-        return _cached_response(request, body, etag, "application/json")
-
-    async def get_guide(request: web.Request) -> web.Response:
-        gid = request.match_info["guide_id"]
-        if gid not in (await content.pack()).guides:
-            raise ApiError(404, "unknown_guide", "no such guide in the active content pack")
-        body, etag = await content.doc(f"guide:{gid}", lambda p: p.guides[gid].to_dict())
-        return _cached_response(request, body, etag, "application/json")
-
-    async def get_form(request: web.Request) -> web.Response:
-        fid = request.match_info["form_id"]
-        if fid not in (await content.pack()).forms:
-            raise ApiError(404, "unknown_form", "no such form in the active content pack")
-        body, etag = await content.doc(f"form:{fid}", lambda p: p.forms[fid].to_dict())
         return _cached_response(request, body, etag, "application/json")
 
     # --- submissions --------------------------------------------------------------------------
@@ -323,6 +312,17 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
         if sub is None:
             return None
         return web.json_response(_accepted(sub), status=200, headers={"Idempotent-Replayed": "true"})
+
+    async def queue(key: str, kind: str, payload: dict, fp: str, **fields: Any) -> tuple[Submission, bool]:
+        """Into the outbox (durable before the answer), waking the forwarder for a new item."""
+        try:
+            sub, created = await asyncio.to_thread(outbox.submit, key, kind, payload, fingerprint_=fp, **fields)
+        except IdempotencyConflict as e:  # a concurrent request with the same key won the race
+            raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was already used for a different "
+                           "request", tracking_number=e.tracking_number) from None
+        if created:
+            wake()
+        return sub, created
 
     async def post_submission(request: web.Request) -> web.Response:
         key = _idempotency_key(request)
@@ -344,16 +344,10 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
             raise ApiError(422, "invalid_submission",
                            f"{len(problems)} field(s) need attention: " + ", ".join(p["field"] for p in problems),
                            fields=problems)
-        try:
-            sub, created = await asyncio.to_thread(
-                outbox.submit, key, KIND_APPLICATION, payload, service_id=sid,
-                id_number=payload["applicant"]["id_number"], fingerprint_=fp)
-        except IdempotencyConflict as e:  # a concurrent request with the same key won the race
-            raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was already used for a different "
-                           "request", tracking_number=e.tracking_number) from None
+        sub, created = await queue(key, KIND_APPLICATION, payload, fp, service_id=sid,
+                                   id_number=payload["applicant"]["id_number"])
         if created:
             log.info("submission queued", extra={"tracking_number": sub.tracking_number, "service_id": sid})
-            wake()
         return web.json_response(_accepted(sub), status=201 if created else 200)
 
     async def get_submission(request: web.Request) -> web.Response:
@@ -450,14 +444,7 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
         if problems:
             raise ApiError(422, "invalid_feedback", "the feedback needs attention: "
                            + ", ".join(p["field"] for p in problems), fields=problems)
-        try:
-            sub, created = await asyncio.to_thread(outbox.submit, key, KIND_FEEDBACK, payload,
-                                                   service_id=payload["service_id"], fingerprint_=fp)
-        except IdempotencyConflict as e:
-            raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was already used for a different "
-                           "request", tracking_number=e.tracking_number) from None
-        if created:
-            wake()
+        sub, created = await queue(key, KIND_FEEDBACK, payload, fp, service_id=payload["service_id"])
         return web.json_response(_accepted(sub), status=201 if created else 200)
 
     async def post_health(request: web.Request) -> web.Response:
@@ -499,10 +486,10 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
     r.add_get(wire.API_MANIFEST, get_manifest)
     r.add_get(wire.API_FILE.replace("{path}", "{path:.+}"), get_file)
     r.add_get(wire.API_SERVICES, get_services)
-    r.add_get(wire.API_SERVICE, get_service)
+    r.add_get(wire.API_SERVICE, get_pack_item("service"))
     r.add_get(wire.API_PROMPTS, get_prompts)
-    r.add_get(wire.API_GUIDE, get_guide)
-    r.add_get(wire.API_FORM, get_form)
+    r.add_get(wire.API_GUIDE, get_pack_item("guide"))
+    r.add_get(wire.API_FORM, get_pack_item("form"))
     r.add_post(wire.API_SUBMISSIONS, post_submission)
     r.add_get(wire.API_SUBMISSION, get_submission)
     r.add_post(wire.API_PROGRESS, post_progress)

@@ -18,11 +18,15 @@ import json
 import re
 import socket
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Protocol
-from urllib.parse import quote, urlsplit
+from typing import Protocol, TypeVar
+from urllib.parse import quote
 
 from kiosk import wire
+from kiosk.http_json import Endpoint, encode_request
+
+_Item = TypeVar("_Item")
 
 
 class PlatformError(Exception):
@@ -125,22 +129,14 @@ class HttpPlatformAdapter:
     """The reference platform over HTTP(S). `timeout` bounds connect and each read."""
 
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
-        u = urlsplit(base_url)
-        if u.scheme not in ("http", "https") or not u.hostname:
-            raise ValueError(f"platform url must be http(s)://host[:port], got {base_url!r}")
-        self._https = u.scheme == "https"
-        self._host = u.hostname
-        self._port = u.port or (443 if self._https else 80)
-        self._prefix = u.path.rstrip("/")
+        self._endpoint = Endpoint.parse(base_url, "platform")
         self.timeout = timeout
         self._local = threading.local()
 
     def _conn(self) -> http.client.HTTPConnection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-            conn = cls(self._host, self._port, timeout=self.timeout)
-            self._local.conn = conn
+            conn = self._local.conn = self._endpoint.connect(self.timeout)
         return conn
 
     def _drop(self) -> None:
@@ -154,20 +150,14 @@ class HttpPlatformAdapter:
 
     def _request(self, method: str, path: str, body: dict | None = None,
                  key: str | None = None) -> tuple[int, dict]:
-        headers = {"Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body, ensure_ascii=False).encode()
-            headers["Content-Type"] = "application/json"
-        if key:
-            headers[wire.IDEMPOTENCY_HEADER] = key
+        data, headers = encode_request(body, key)
         # Every request is safe to repeat (reads, or writes with an idempotency key), so a keep-alive
         # connection the server closed meanwhile is retried once on a fresh one.
         for attempt in (1, 2):
             reused = getattr(self._local, "conn", None) is not None
             conn = self._conn()
             try:
-                conn.request(method, self._prefix + path, body=data, headers=headers)
+                conn.request(method, self._endpoint.prefix + path, body=data, headers=headers)
                 resp = conn.getresponse()
                 raw = resp.read()
                 status = resp.status
@@ -228,20 +218,19 @@ class HttpPlatformAdapter:
         except (KeyError, TypeError, ValueError):
             raise PlatformUnavailable("platform sent a malformed status document") from None
 
-    def search_by_id(self, id_number: str) -> list[ApplicationStatus]:
-        status, doc = self._request("POST", wire.PLATFORM_SEARCH, {"id_number": id_number})
+    def _search(self, path: str, id_number: str, key: str, parse: Callable[[dict], _Item], what: str) -> list[_Item]:
+        """POST an ID-number search; each item of the answer's `key` list through `parse`. A malformed
+        answer is temporary (a proxy page, a platform mid-upgrade), not a refusal."""
+        status, doc = self._request("POST", path, {"id_number": id_number})
         if status != 200:
             raise self._rejected(status, doc)
         try:
-            return [_status_from(d) for d in doc["applications"]]
+            return [parse(d) for d in doc[key]]
         except (KeyError, TypeError, ValueError):
-            raise PlatformUnavailable("platform sent a malformed search result") from None
+            raise PlatformUnavailable(f"platform sent a malformed {what} result") from None
+
+    def search_by_id(self, id_number: str) -> list[ApplicationStatus]:
+        return self._search(wire.PLATFORM_SEARCH, id_number, "applications", _status_from, "search")
 
     def search_payments(self, id_number: str) -> list[PaymentRecord]:
-        status, doc = self._request("POST", wire.PLATFORM_PAYMENTS_SEARCH, {"id_number": id_number})
-        if status != 200:
-            raise self._rejected(status, doc)
-        try:
-            return [_payment_from(d) for d in doc["payments"]]
-        except (KeyError, TypeError, ValueError):
-            raise PlatformUnavailable("platform sent a malformed payments result") from None
+        return self._search(wire.PLATFORM_PAYMENTS_SEARCH, id_number, "payments", _payment_from, "payments")

@@ -12,7 +12,7 @@ import argparse
 import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from kiosk import __version__
 from kiosk import config as config_mod
@@ -46,15 +46,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="group", metavar="COMMAND")
     cc = sub.add_parser("config-check", help="validate the config file and exit")
     cc.set_defaults(func=_config_check)
-    for module in GROUPS.values():
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as e:
-            if e.name and module.startswith(e.name):
-                continue  # group not built yet
-            raise
-        mod.register(sub)
+    register_modules(sub, GROUPS.values())
     return p
+
+
+def register_modules(sub: argparse._SubParsersAction, modules: Iterable[str], hook: str = "register") -> None:
+    """Let each module add its commands to `sub` through `<module>.<hook>(sub)`."""
+    for module in modules:
+        getattr(importlib.import_module(module), hook)(sub)
+
+
+def add_group(sub: argparse._SubParsersAction, name: str, help_: str, metavar: str, modules: Iterable[str],
+              hook: str = "register") -> None:
+    """A `kiosk <name> ...` group whose subcommands come from `modules` (see register_modules)."""
+    p = sub.add_parser(name, help=help_)
+    register_modules(p.add_subparsers(dest=f"{name}_command", metavar=metavar, required=True), modules, hook)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

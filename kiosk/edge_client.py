@@ -14,10 +14,11 @@ import time
 import uuid
 from collections import OrderedDict
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from kiosk import wire
 from kiosk.content import BlankForm, Guide, Prompt, Service
+from kiosk.http_json import Endpoint, encode_request
 
 
 class EdgeError(Exception):
@@ -44,11 +45,7 @@ class EdgeRejected(EdgeError):
 class EdgeClient:
     def __init__(self, base_url: str, timeout: float = 5.0, *, retries: int = 2,
                  cache_bytes: int = 16 << 20) -> None:
-        u = urlsplit(base_url)
-        if u.scheme not in ("http", "https") or not u.hostname:
-            raise ValueError(f"edge url must be http(s)://host[:port], got {base_url!r}")
-        self._https, self._host = u.scheme == "https", u.hostname
-        self._port = u.port or (443 if self._https else 80)
+        self._endpoint = Endpoint.parse(base_url, "edge")
         self.timeout = timeout
         self.retries = retries
         self._cache: OrderedDict[str, tuple[str, bytes]] = OrderedDict()  # path -> (etag, bytes)
@@ -58,8 +55,7 @@ class EdgeClient:
     # --- transport ----------------------------------------------------------------------------
     def _once(self, method: str, path: str, body: bytes | None, headers: dict[str, str]
               ) -> tuple[int, dict[str, str], bytes]:
-        cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection
-        conn = cls(self._host, self._port, timeout=self.timeout)
+        conn = self._endpoint.connect(self.timeout)
         try:
             conn.request(method, path, body=body, headers=headers)
             resp = conn.getresponse()
@@ -69,13 +65,7 @@ class EdgeClient:
 
     def _request(self, method: str, path: str, doc: Any = None, *, key: str | None = None,
                  headers: dict[str, str] | None = None, retry: bool = False) -> tuple[int, dict[str, str], bytes]:
-        hdrs = {"Accept": "application/json", **(headers or {})}
-        body = None
-        if doc is not None:
-            body = json.dumps(doc, ensure_ascii=False).encode()
-            hdrs["Content-Type"] = "application/json"
-        if key:
-            hdrs[wire.IDEMPOTENCY_HEADER] = key
+        body, hdrs = encode_request(doc, key, headers)
         attempts = 1 + (self.retries if retry else 0)
         for attempt in range(attempts):
             try:

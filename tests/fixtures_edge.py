@@ -14,12 +14,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from aiohttp import web
 
 from kiosk import idnumber
 from tests.conftest import free_port
+from ui.demo import config_toml
+
+if TYPE_CHECKING:
+    from edge.platform_adapter import HttpPlatformAdapter
 
 
 class ServerThread:
@@ -98,6 +103,22 @@ def platform_factory(tmp_path: Path) -> Iterator[Callable[..., ServerThread]]:
         srv.stop()
     for db in dbs:
         db.close()
+
+
+@pytest.fixture
+def platform(platform_factory: Callable[..., ServerThread]) -> ServerThread:
+    """One running reference platform (its db at tmp_path/platform.sqlite3)."""
+    return platform_factory()
+
+
+@pytest.fixture
+def adapter(platform: ServerThread) -> Iterator[HttpPlatformAdapter]:
+    """The edge's HTTP adapter to `platform`, closed at teardown."""
+    from edge.platform_adapter import HttpPlatformAdapter
+
+    a = HttpPlatformAdapter(platform.url, timeout=5)
+    yield a
+    a.close()
 
 
 # --- a small content pack, installed into a real edge.store.ContentStore ---------------------------
@@ -253,6 +274,12 @@ class Edge:
         self.forwarder.close()
         self.outbox.close()
 
+    def __enter__(self) -> Edge:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 @pytest.fixture
 def edge_factory(tmp_path: Path) -> Iterator[Callable[..., Edge]]:
@@ -273,18 +300,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def write_config(path: Path, data_dir: Path, port: int, platform_url: str, origin_url: str = "") -> Path:
-    path.write_text(f"""
-[kiosk]
-id = "test-hall-1"
-[edge]
-listen_host = "127.0.0.1"
-listen_port = {port}
-data_dir = "{data_dir}"
-platform_url = "{platform_url}"
-origin_url = "{origin_url}"
-[logging]
-format = "json"
-""", encoding="utf-8")
+    path.write_text(config_toml({
+        "kiosk": {"id": "test-hall-1"},
+        "edge": {"listen_host": "127.0.0.1", "listen_port": port, "data_dir": data_dir, "platform_url": platform_url,
+                 "origin_url": origin_url},
+        "logging": {"format": "json"},
+    }), encoding="utf-8")
     return path
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
+from ui.demo import config_toml, device_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "content" / "demo"
@@ -147,37 +148,16 @@ class Stack:
                             self.edge_port, root / "edge.log")
 
     def config_text(self, lang: str = "bo", camera: Path | None = None, pin_hash: str = "") -> str:
-        camera_source = camera or self.camera_source
-        return f"""
-[maintenance]
-pin_hash = "{pin_hash}"
-
-[kiosk]
-id = "test-kiosk"
-default_language = "{lang}"
-idle_timeout_s = 30
-idle_warning_s = 20
-
-[devices.card_reader]
-port = "{self.card_sim.path}"
-poll_interval_s = 0.1
-
-[devices.printer]
-port = "{self.printer_sim.path}"
-
-[devices.camera]
-source = "{camera_source}"
-
-[devices.voice]
-cache_dir = "{self.root / 'tts'}"
-player = "{self.player}"
-
-[edge]
-listen_port = {self.edge_port}
-url = "{self.edge_url}"
-data_dir = "{self.data_dir}"
-platform_url = "{self.platform_url}"
-"""
+        devices = device_tables(self.card_sim.path, self.printer_sim.path, camera or self.camera_source,
+                                self.root / "tts", str(self.player))
+        devices["devices.card_reader"]["poll_interval_s"] = 0.1
+        return config_toml({
+            "maintenance": {"pin_hash": pin_hash},
+            "kiosk": {"id": "test-kiosk", "default_language": lang, "idle_timeout_s": 30, "idle_warning_s": 20},
+            **devices,
+            "edge": {"listen_port": self.edge_port, "url": self.edge_url, "data_dir": self.data_dir,
+                     "platform_url": self.platform_url},
+        })
 
     def cfg(self, lang: str = "bo", camera: Path | None = None, pin_hash: str = ""):
         from kiosk.config import parse

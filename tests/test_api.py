@@ -49,11 +49,6 @@ def wait_for(cond, timeout: float = 15.0) -> None:
 
 
 @pytest.fixture
-def platform(platform_factory):
-    return platform_factory()
-
-
-@pytest.fixture
 def edge(edge_factory, platform):
     return edge_factory(platform.url)
 

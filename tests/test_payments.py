@@ -51,6 +51,19 @@ def months(first: tuple[int, int], count: int, kind: str = "pension", amount: st
     return out
 
 
+def payments_platform(answer: dict) -> ServerThread:
+    """Another region's platform, started: every payment search gets `answer` (the caller stops it)."""
+    async def search(request):
+        return web.json_response(answer)
+
+    def make():
+        app = web.Application()
+        app.router.add_post(wire.PLATFORM_PAYMENTS_SEARCH, search)
+        return app
+
+    return ServerThread(make).start()
+
+
 def post(edge: Edge, path: str, body: bytes) -> tuple[int, dict]:
     conn = http.client.HTTPConnection("127.0.0.1", edge.server.port, timeout=5)
     try:
@@ -59,18 +72,6 @@ def post(edge: Edge, path: str, body: bytes) -> tuple[int, dict]:
         return resp.status, json.loads(resp.read())
     finally:
         conn.close()
-
-
-@pytest.fixture
-def platform(platform_factory):
-    return platform_factory()
-
-
-@pytest.fixture
-def adapter(platform):
-    a = HttpPlatformAdapter(platform.url, timeout=5)
-    yield a
-    a.close()
 
 
 # --- the reference platform ------------------------------------------------------------------------
@@ -148,15 +149,7 @@ def test_cli_refuses_bad_arguments_without_echoing_the_id_number(platform):
 
 
 def test_adapter_treats_a_malformed_payments_answer_as_temporary():
-    async def garbage(request):
-        return web.json_response({"payments": [{"year": 2026, "month": 1, "kind": "pension", "amount": 150}]})
-
-    def make():
-        app = web.Application()
-        app.router.add_post(wire.PLATFORM_PAYMENTS_SEARCH, garbage)
-        return app
-
-    srv = ServerThread(make).start()
+    srv = payments_platform({"payments": [{"year": 2026, "month": 1, "kind": "pension", "amount": 150}]})
     try:
         with pytest.raises(PlatformUnavailable, match="malformed"):
             HttpPlatformAdapter(srv.url, timeout=2).search_payments(ID)
@@ -199,20 +192,11 @@ def test_the_edge_keeps_its_answer_to_24_months_latest_first_whatever_the_platfo
     sent = sorted(months((2022, 1), 30, "pension") + months((2022, 1), 30, "medical"),
                   key=lambda p: (p["year"], p["month"], p["kind"]))
 
-    async def search(request):
-        return web.json_response({"payments": sent})
-
-    def make():
-        app = web.Application()
-        app.router.add_post(wire.PLATFORM_PAYMENTS_SEARCH, search)
-        return app
-
-    srv = ServerThread(make).start()
-    edge = Edge(tmp_path / "edge-other", srv.url, with_pack=False)
+    srv = payments_platform({"payments": sent})
     try:
-        got = EdgeClient(edge.url).payments(ID)["payments"]
+        with Edge(tmp_path / "edge-other", srv.url, with_pack=False) as edge:
+            got = EdgeClient(edge.url).payments(ID)["payments"]
     finally:
-        edge.close()
         srv.stop()
     assert len(got) == 48
     assert [(p["year"], p["month"], p["kind"]) for p in got[:3]] == [
@@ -235,38 +219,26 @@ def test_a_fresh_answer_replaces_the_copy_and_an_empty_answer_is_an_answer(platf
 def test_a_platform_slower_than_the_lookup_timeout_gets_the_copy(tmp_path, platform_factory, platform):
     add_payments(platform.url, ID, months((2025, 11), 3))
     data_dir = tmp_path / "edge-slow"
-    edge = Edge(data_dir, platform.url, with_pack=False)
-    try:
+    with Edge(data_dir, platform.url, with_pack=False) as edge:
         first = EdgeClient(edge.url).payments(ID)
-    finally:
-        edge.close()
     assert first["source"] == "platform"
     platform.stop()
     platform_factory(port=platform.port, latency_s=2.0)  # back, but far slower than a resident can wait
-    edge = Edge(data_dir, platform.url, with_pack=False, lookup_timeout_s=0.5)
-    try:
+    with Edge(data_dir, platform.url, with_pack=False, lookup_timeout_s=0.5) as edge:
         slow = EdgeClient(edge.url).payments(ID)
-    finally:
-        edge.close()
     assert slow == {**first, "source": "edge_cache"}
 
 
 def test_the_copy_survives_an_edge_restart_and_holds_no_id_number(tmp_path, platform):
     add_payments(platform.url, ID, months((2026, 1), 6))
     data_dir = tmp_path / "edge-restart"
-    edge = Edge(data_dir, platform.url, with_pack=False)
-    try:
+    with Edge(data_dir, platform.url, with_pack=False) as edge:
         online = EdgeClient(edge.url).payments(ID)
-    finally:
-        edge.close()
     platform.stop()
-    edge = Edge(data_dir, platform.url, with_pack=False)  # a power cut later, with the WAN still down
-    try:
+    with Edge(data_dir, platform.url, with_pack=False) as edge:  # a power cut later, with the WAN still down
         offline = EdgeClient(edge.url).payments(ID)
         assert offline["source"] == "edge_cache" and offline["payments"] == online["payments"]
         id_hash = edge.outbox.id_hash(ID)
-    finally:
-        edge.close()
 
     files = sorted(data_dir.glob("payments_cache.sqlite3*"))
     assert files and (files[0].stat().st_mode & 0o077) == 0  # owner-only

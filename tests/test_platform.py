@@ -36,18 +36,6 @@ def rows(tmp_path) -> tuple[int, int]:
         db.close()
 
 
-@pytest.fixture
-def platform(platform_factory):
-    return platform_factory()
-
-
-@pytest.fixture
-def adapter(platform):
-    a = HttpPlatformAdapter(platform.url, timeout=5)
-    yield a
-    a.close()
-
-
 def test_intake_uses_the_edge_tracking_number_and_replay_is_the_same_answer(tmp_path, adapter):
     ack = adapter.submit_application("key-00000001", application(1))
     assert ack.tracking_number == "TK261125-000001" and ack.status == wire.STATUS_RECEIVED

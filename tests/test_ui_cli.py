@@ -12,27 +12,19 @@ import time
 from pathlib import Path
 
 from tests.conftest import free_port
+from ui.demo import config_toml, device_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_ui_starts_degraded_and_stops_on_sigterm(tmp_path):
     cfg = tmp_path / "kiosk.toml"
-    cfg.write_text(f"""
-[kiosk]
-id = "cli-kiosk"
-[devices.card_reader]
-port = "{tmp_path / 'no-reader'}"
-[devices.printer]
-port = "{tmp_path / 'no-printer'}"
-[devices.camera]
-source = "{tmp_path / 'no-camera.png'}"
-[devices.voice]
-cache_dir = "{tmp_path / 'tts'}"
-player = "true"
-[edge]
-url = "http://127.0.0.1:{free_port()}"
-""")
+    cfg.write_text(config_toml({
+        "kiosk": {"id": "cli-kiosk"},
+        **device_tables(tmp_path / "no-reader", tmp_path / "no-printer", tmp_path / "no-camera.png", tmp_path / "tts",
+                        "true"),
+        "edge": {"url": f"http://127.0.0.1:{free_port()}"},
+    }))
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     proc = subprocess.Popen([sys.executable, "-m", "kiosk", "--config", str(cfg), "ui", "--windowed"], cwd=ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -24,6 +24,7 @@ import time
 import urllib.request
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_PIN = "246810"
@@ -45,6 +46,33 @@ def _get_json(url: str, timeout: float = 2.0) -> dict | None:
             return json.loads(r.read())
     except (OSError, ValueError):
         return None
+
+
+def device_tables(card_reader: Path | str, printer: Path | str, camera: Path | str, tts_cache: Path,
+                  player: str) -> dict[str, dict[str, Any]]:
+    """The [devices.*] tables of a kiosk config: the two serial ports (simulators or real), the camera
+    source and where the voice keeps its TTS cache and which program plays a clip."""
+    return {"devices.card_reader": {"port": card_reader}, "devices.printer": {"port": printer},
+            "devices.camera": {"source": camera}, "devices.voice": {"cache_dir": tts_cache, "player": player}}
+
+
+def config_toml(tables: dict[str, dict[str, Any] | list[dict[str, Any]]]) -> str:
+    """A kiosk config file (TOML) from {"table.name": {key: value}} in that order; a list of dicts is an array
+    of tables. Values are str/Path (written as TOML strings, escaped), int, float or bool. The demo and the
+    tests write their configs with it (kiosk.config.parse reads them back)."""
+    def value(v: object) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int | float):
+            return repr(v)
+        return json.dumps(str(v), ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+    lines: list[str] = []
+    for name, body in tables.items():
+        rows, header = (body, f"[[{name}]]") if isinstance(body, list) else ([body], f"[{name}]")
+        for row in rows:
+            lines += [header, *(f"{k} = {value(v)}" for k, v in row.items()), ""]
+    return "\n".join(lines)
 
 
 class DemoStack:
@@ -105,43 +133,18 @@ class DemoStack:
 
         from kiosk.pin import hash_pin
 
-        self.config_path.write_text(f"""# written by `kiosk demo`
-[kiosk]
-id = "demo-kiosk"
-name = "Demo township hall"
-default_language = "bo"
-
-[devices.card_reader]
-port = "{self.reader_sim.path}"
-
-[devices.printer]
-port = "{self.printer_sim.path}"
-
-[devices.camera]
-source = "{self.camera_image}"
-
-[devices.voice]
-cache_dir = "{self.workdir / 'tts'}"
-player = "{_player()}"
-
-[edge]
-listen_port = {self.ports['edge']}
-url = "http://127.0.0.1:{self.ports['edge']}"
-data_dir = "{self.workdir / 'edge'}"
-origin_url = "http://127.0.0.1:{self.ports['origin']}"
-poll_interval_s = 15
-platform_url = "http://127.0.0.1:{self.ports['platform']}"
-
-[[edge.admin_keys]]
-key_id = "demo-admin"
-public_key = "{public.group(1)}"
-
-[maintenance]
-pin_hash = "{hash_pin(DEMO_PIN)}"
-
-[logging]
-format = "text"
-""", encoding="utf-8")
+        self.config_path.write_text("# written by `kiosk demo`\n" + config_toml({
+            "kiosk": {"id": "demo-kiosk", "name": "Demo township hall", "default_language": "bo"},
+            **device_tables(self.reader_sim.path, self.printer_sim.path, self.camera_image, self.workdir / "tts",
+                            _player()),
+            "edge": {"listen_port": self.ports["edge"], "url": f"http://127.0.0.1:{self.ports['edge']}",
+                     "data_dir": self.workdir / "edge",
+                     "origin_url": f"http://127.0.0.1:{self.ports['origin']}", "poll_interval_s": 15,
+                     "platform_url": f"http://127.0.0.1:{self.ports['platform']}"},
+            "edge.admin_keys": [{"key_id": "demo-admin", "public_key": public.group(1)}],
+            "maintenance": {"pin_hash": hash_pin(DEMO_PIN)},
+            "logging": {"format": "text"},
+        }), encoding="utf-8")
 
     def _save_page(self, page) -> None:
         import cv2

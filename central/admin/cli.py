@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -52,12 +54,22 @@ def _fail(message: str) -> int:
     return 1
 
 
+def _one_line_failures(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """An AdminError or OSError ends the command with one line on stderr and exit 1, not a traceback."""
+    @functools.wraps(cmd)
+    def run(args: argparse.Namespace) -> int:
+        from central.admin.keys import AdminError
+        try:
+            return cmd(args)
+        except (AdminError, OSError) as e:
+            return _fail(str(e))
+    return run
+
+
+@_one_line_failures
 def _keygen(args: argparse.Namespace) -> int:
-    from central.admin.keys import AdminError, config_lines, keygen
-    try:
-        key_id, public = keygen(args.out, args.key_id, force=args.force)
-    except (AdminError, OSError) as e:
-        return _fail(str(e))
+    from central.admin.keys import config_lines, keygen
+    key_id, public = keygen(args.out, args.key_id, force=args.force)
     print(f"# private key written to {args.out} (mode 0600); keep it off the kiosks")
     print(config_lines(key_id, public), end="")
     return 0
@@ -104,8 +116,8 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+@_one_line_failures
 def _build(args: argparse.Namespace) -> int:
-    from central.admin.keys import AdminError
     from central.admin.pack import build
     from central.admin.progress import Progress
     from kiosk.content import PackError
@@ -113,35 +125,27 @@ def _build(args: argparse.Namespace) -> int:
         pack, manifest = build(args.src, args.out, args.version, Progress("hashing"))
     except PackError as e:
         return _pack_problems(e, args.src)
-    except (AdminError, OSError) as e:
-        return _fail(str(e))
     print(f"built pack {manifest.pack_id!r} version {manifest.version}: {len(manifest.files)} files, "
           f"{manifest.total_size} bytes -> {args.out}")
     _report(pack)
     return 0
 
 
+@_one_line_failures
 def _sign(args: argparse.Namespace) -> int:
-    from central.admin.keys import AdminError
     from central.admin.pack import SIGNED, sign
     from central.admin.progress import Progress
-    try:
-        env = sign(args.out, args.key, args.key_id, args.expires_days, Progress("checking"))
-    except (AdminError, OSError) as e:
-        return _fail(str(e))
+    env = sign(args.out, args.key, args.key_id, args.expires_days, Progress("checking"))
     print(f"signed version {env.version} with key {env.key_id!r}, expires {env.expires} -> {args.out / SIGNED}")
     return 0
 
 
+@_one_line_failures
 def _publish(args: argparse.Namespace) -> int:
-    from central.admin.keys import AdminError
     from central.admin.pack import publish_build
     from central.admin.progress import Progress
-    try:
-        manifest, copied = publish_build(args.out, args.origin, allow_unsigned=args.allow_unsigned,
-                                         progress_check=Progress("checking"), progress_copy=Progress("uploading"))
-    except (AdminError, OSError) as e:
-        return _fail(str(e))
+    manifest, copied = publish_build(args.out, args.origin, allow_unsigned=args.allow_unsigned,
+                                     progress_check=Progress("checking"), progress_copy=Progress("uploading"))
     print(f"published {manifest.pack_id!r} version {manifest.version} to {args.origin}: "
           f"{copied} new bytes of {manifest.total_size}")
     return 0
