@@ -107,7 +107,8 @@ _CATALOG: dict[str, tuple[str, str, str]] = {
     "face_look_at_camera": ("པར་ཆས་ལ་ཐད་ཀར་ལྟོས།", "请正对摄像头", "Look straight at the camera"),
     "camera_unavailable": ("པར་ཆས་བེད་སྤྱོད་མི་ཐུབ།", "摄像头暂时不能用", "The camera is not available"),
     # --- confirm / submit / result ------------------------------------------------------------
-    "confirm_title": ("གནས་ཚུལ་འདི་དག་ཡང་དག་ཡིན་ནམ།", "请核对：这些信息对吗？", "Is everything correct?"),
+    "page_previous": ("ཤོག་ངོས་སྔོན་མ།", "上一页", "Previous page"),
+    "page_next": ("ཤོག་ངོས་རྗེས་མ།", "下一页", "Next page"),
     "confirm_yes": ("ཡང་དག་རེད། ཞུ་ཡིག་འབུལ།", "对，提交", "Correct, submit"),
     "confirm_change": ("བཅོས་དགོས།", "要修改", "Change something"),
     "photo": ("པར།", "照片", "Photo"),
@@ -209,18 +210,29 @@ _CATALOG: dict[str, tuple[str, str, str]] = {
 }
 
 
-def tr(key: str, lang: str, /, **params: object) -> str:
-    """The words for `key` in `lang` ("bo", "zh"; anything else = English), params filled in.
+def words(entry: tuple[str, str, str], lang: str) -> str:
+    """A (bo, zh, en) entry's words in `lang`; any language but bo and zh gets the English."""
+    return {"bo": entry[0], "zh": entry[1]}.get(lang, entry[2])
+
+
+def lookup(table: Mapping[str, tuple[str, str, str]], key: str, lang: str, /, **params: object) -> str:
+    """The words for `key` of a (bo, zh, en) table in `lang`, params filled in. This catalog uses it, and
+    so does any other table of words (the maintenance screens keep their own, for staff only).
 
     An unknown key is a programming error: say so in the log and show the key rather than crash a
     resident's session.
     """
-    entry = _CATALOG.get(key)
+    entry = table.get(key)
     if entry is None:
         log.error("missing i18n key", extra={"key": key})
         return key
-    text = {"bo": entry[0], "zh": entry[1]}.get(lang, entry[2])
+    text = words(entry, lang)
     return text.format(**params) if params else text
+
+
+def tr(key: str, lang: str, /, **params: object) -> str:
+    """The words for `key` in `lang` ("bo", "zh"; anything else = English), params filled in."""
+    return lookup(_CATALOG, key, lang, **params)
 
 
 def has(key: str) -> bool:

@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtWidgets import QApplication, QLabel, QScrollArea
 
 from kiosk.flows import Flow
 from kiosk.i18n import LANGS
 from tests.fixtures_ui import wait_until
 from ui.theme import MIN_CONTROL_DP
-from ui.widgets import BigButton, IconLabel
+from ui.widgets import BigButton, IconLabel, Label
 
 
 @pytest.fixture
@@ -34,12 +34,22 @@ def settle() -> None:
 
 
 def clipped_labels(w) -> list[str]:
-    """Labels whose text needs more room than the label has (wrapped at its own width)."""
+    """Labels whose text needs more room than the label has (wrapped at its own width).
+
+    A Tibetan label is set on ink-fitted lines (ui.widgets.Label): the room it needs is where its
+    shaped glyphs land, each glyph's own box, which must lie inside the label. Other labels need the
+    font's line boxes (QLabel's own layout)."""
     bad = []
     for lab in w.findChildren(QLabel):
         if isinstance(lab, IconLabel) or not lab.isVisible() or not lab.text():
             continue
         r = lab.contentsRect()
+        if isinstance(lab, Label) and lab.fitted():
+            ink = lab.ink_rect()
+            if not QRectF(r).adjusted(-0.5, -0.5, 0.5, 0.5).contains(ink):
+                bad.append(f"{w.current_screen().name}: {lab.objectName() or lab.text()[:20]!r} ink at "
+                           f"{ink.getRect()}, label {r.getRect()}")
+            continue
         need = lab.fontMetrics().boundingRect(QRect(0, 0, r.width(), 100_000),
                                               int(lab.alignment()) | Qt.TextWordWrap, lab.text())
         if need.width() > r.width() + 1 or need.height() > r.height() + 1:
@@ -172,3 +182,148 @@ def test_fonts_are_set_by_family_per_language(window):
             w.switch_language()
         assert QFontInfo(w.screens["home"].prompt.font()).family() == family
         assert QFontInfo(w.home_btn.label.font()).family() == family
+
+
+def in_window(w, widget) -> bool:
+    return w.rect().contains(QRect(widget.mapTo(w, QPoint(0, 0)), widget.size()))
+
+
+def use(w, lang: str, elder: bool = False) -> None:
+    if w.session.lang != lang:
+        w.switch_language()
+    if w.session.elder_mode != elder:
+        w.toggle_elder_mode()
+
+
+def test_the_old_age_summary_fits_one_screen_in_tibetan(qtbot, window, card_record):
+    """All eight lines of the old-age application, read back in Tibetan at normal size: no page
+    buttons, no scroll bar, every value inside the window."""
+    w = window
+    use(w, "bo")
+    flow_at(w, "old-age-allowance", card_record, steps=2, **OLD_AGE)
+    w.go("confirm")
+    settle()
+    screen = w.screens["confirm"]
+    lines = w.session.flow.summary("bo")
+    assert len(lines) >= 8
+    values = [lab for lab in screen.findChildren(Label) if lab.objectName().startswith("summary_")]
+    assert len(values) == len(lines) and all(v.isVisible() and in_window(w, v) for v in values)
+    assert len(screen.rows.pages) == 1 and not screen.rows.nav.isVisible()
+    assert not [a for a in screen.findChildren(QScrollArea) if a.isVisible()]
+    assert clipped_labels(w) == []
+
+
+def test_a_summary_too_long_for_the_screen_is_paged_with_big_buttons(qtbot, window, card_record):
+    """Elder mode's larger text does not fit: whole rows a page at a time, big page buttons, each line
+    on exactly one page, no scroll bar."""
+    w = window
+    use(w, "bo", elder=True)
+    flow_at(w, "old-age-allowance", card_record, steps=2, **OLD_AGE)
+    w.go("confirm")
+    settle()
+    pager = w.screens["confirm"].rows
+    assert len(pager.pages) > 1 and pager.nav.isVisible()
+    side = w.theme.dp(MIN_CONTROL_DP)
+    assert pager.next_btn.height() >= side and pager.prev_btn.height() >= side
+    assert not pager.prev_btn.isEnabled() and pager.page_label.text() == f"1 / {len(pager.pages)}"
+    seen = []
+    for page in range(len(pager.pages)):
+        shown = [r for r in pager.rows if r.isVisible()]
+        assert shown and all(in_window(w, r) for r in shown)
+        assert clipped_labels(w) == []
+        seen += shown
+        if page + 1 < len(pager.pages):
+            qtbot.mouseClick(pager.next_btn, Qt.LeftButton)
+            settle()
+    assert seen == pager.rows  # every line once, in order
+    assert not pager.next_btn.isEnabled()
+    qtbot.mouseClick(pager.prev_btn, Qt.LeftButton)
+    assert pager.page == len(pager.pages) - 2
+
+
+def test_one_service_is_a_tile_not_a_wall(qtbot, window):
+    w = window
+    use(w, "bo")
+    w.go("services", category="civil_affairs")
+    settle()
+    (tile,) = [b for b in w.screens["services"].findChildren(BigButton) if b.objectName().startswith("service_")]
+    max_w, max_h = (w.theme.dp(v) for v in w.screens["services"].tiles.MAX_TILE_DP)
+    assert tile.width() <= max_w and tile.height() <= max_h
+    left = tile.mapTo(w, QPoint(0, 0)).x()
+    assert abs(left - (w.width() - left - tile.width())) <= 2  # centred
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_elder_home_shows_every_tile(qtbot, window, lang):
+    w = window
+    use(w, lang, elder=True)
+    w.go("home")
+    settle()
+    tiles = [b for b in w.screens["home"].findChildren(BigButton) if b.objectName().startswith("tile_")]
+    assert len(tiles) == len(w.content.categories()) + 2
+    assert all(t.isVisible() and in_window(w, t) for t in tiles)
+    assert not w.screens["home"].tiles.nav.isVisible()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_bar_icons_and_words_share_a_centre_line(qtbot, window, lang):
+    """The icon and the word's ink are level in every bar button (the Tibetan word on the Chinese
+    screen's language button included), and the ink clears the button's top and bottom."""
+    w = window
+    use(w, lang)
+    settle()
+    buttons = [b for b in w.findChildren(BigButton) if b.objectName().startswith("bar_") and b.isVisible()]
+    assert len(buttons) >= 8
+    for b in buttons:
+        ink = b.label.ink_rect().translated(QPointF(b.label.mapTo(b, QPoint(0, 0))))
+        icon = QRectF(b.icon.geometry())
+        assert abs(ink.center().y() - icon.center().y()) <= 2, (b.objectName(), ink, icon)
+        assert ink.top() > 0 and ink.bottom() < b.height(), b.objectName()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_paper_out_says_printer_problem_and_shows_the_number(qtbot, window, card_record, lang):
+    from kiosk import i18n
+    from kiosk.status import Level, Status
+
+    w = window
+    use(w, lang)
+    flow = flow_at(w, "old-age-allowance", card_record, steps=3, **OLD_AGE)
+    assert flow.submit().ok
+    w.go("result")
+    result = w.screens["result"]
+    result.printing = True
+    paper_out = Status(Level.FAULT, "paper_out", "打印纸用完", "ཤོག་བུ་ཚར་འདུག", "Paper out")
+    w.bridge.print_failed.emit("paper_out", paper_out)  # what the printer worker sends
+    settle()
+    banner = result.receipt
+    assert banner.isVisible() and banner.property("state") == "warn"
+    assert banner.icon.icon_name == "printer_fault"  # an icon and words, not colour alone
+    assert i18n.tr("receipt_counter", lang) in result.receipt_text.text()
+    assert result.tracking.text() == flow.tracking_number
+    assert result.tracking.font().pixelSize() >= 2 * w.theme.text_px(lang)
+    for widget in (banner, result.tracking, result.finish_btn):
+        assert widget.isVisible() and in_window(w, widget)
+    assert not [a for a in result.findChildren(QScrollArea) if a.isVisible()]
+
+
+def test_pager_never_ends_a_page_on_a_heading(qtbot):
+    """Six 100 px rows in a 350 px pager: three to a page, but the heading (row 2) goes over with the
+    row it heads."""
+    from PySide6.QtWidgets import QWidget
+
+    from ui.widgets import Pager
+
+    pager = Pager(spacing=0)
+    qtbot.addWidget(pager)
+    rows = []
+    for i in range(6):
+        row = QWidget()
+        row.setFixedHeight(100)
+        row.setProperty("keep_with_next", i == 2)
+        rows.append(row)
+    pager.resize(800, 350 + pager.nav.sizeHint().height() + pager.layout().spacing())
+    pager.show()
+    pager.set_rows(rows)
+    assert [list(p) for p in pager.pages] == [[0, 1], [2, 3, 4], [5]]
+    assert [r.isVisible() for r in rows] == [True, True, False, False, False, False]

@@ -458,3 +458,49 @@ def test_every_action_lands_in_the_audit_log_in_order(qtbot, bench, audit):
     screen.close_screen()
     assert [e["event"] for e in events(audit)] == [
         "maintenance_open", "self_test", "self_test_result", "maintenance_close"]
+
+
+def test_a_healthy_device_says_its_level_once(qtbot, bench):
+    """"✔ OK" and nothing more: the status's own "OK" message would only say it again."""
+    screen = screen_for(qtbot, bench, lang="zh")
+    name, level, message = screen._device_rows["camera"]
+    assert level.text() == "✔ 正常" and message.text() == "" and not message.isVisible()
+    bench.sources["camera"].set_status(Status(Level.DEGRADED, "dim", "画面太暗", "པར་རིས་ནག་དྲགས།", "Too dark"))
+    qtbot.waitUntil(lambda: message.text() == "画面太暗", timeout=3000)
+    assert message.isVisible()
+    assert screen._status_text(Status(Level.OK, "ok", "正常", "རྒྱུན་ལྡན།", "OK")) == "✔ 正常"
+
+
+def ink_inside(label) -> bool:
+    from PySide6.QtCore import QRectF
+
+    return QRectF(label.rect()).adjusted(-0.5, -0.5, 0.5, 0.5).contains(label.ink_rect())
+
+
+def test_the_tibetan_pin_prompt_wraps_inside_the_dialog(qtbot, audit):
+    dialog = PinDialog(PinGate(HASH, clock=Clock()), lang="bo", audit=audit)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    prompt = dialog.prompt
+    assert prompt.fitted() and ink_inside(prompt)
+    assert dialog.rect().contains(prompt.geometry())
+    keys = [k.geometry() for k in dialog.keys.values()]
+    assert prompt.width() <= max(k.right() for k in keys) - min(k.left() for k in keys) + 2 * dialog.layout().spacing()
+
+
+@pytest.mark.parametrize("lang", ["bo", "zh"])
+def test_section_titles_sit_on_their_boxes_and_language_names_are_whole(qtbot, bench, lang):
+    screen = screen_for(qtbot, bench, lang=lang)
+    for section in (screen.devices_box, screen.system_box, screen.tests_box):
+        heading, box = section.heading, section.box
+        assert 0 <= box.geometry().top() - heading.geometry().bottom() <= 2
+        assert heading.text() and (not heading.fitted() or ink_inside(heading))
+    for code, button in screen.language_buttons.items():
+        label = button.label
+        assert label.property("lang") == code and label.text()
+        assert button.rect().contains(label.geometry())
+        if label.fitted():  # བོད་སྐད། on the Chinese screen too: its top is not cut off
+            assert ink_inside(label)
+    tibetan = screen.language_buttons["bo"].label
+    assert tibetan.fitted()

@@ -129,13 +129,14 @@ class KioskWindow(QWidget):
         bar = QFrame()
         bar.setObjectName("Bar")
         lay = QHBoxLayout(bar)
-        m = self.theme.dp(12)
+        m = self.theme.dp(8)
         lay.setContentsMargins(m, m, m, m)
         lay.setSpacing(m)
         return bar, lay
 
     def _bar_button(self, lay: QHBoxLayout, name: str, icon: str, on_click: Any) -> BigButton:
         b = BigButton(icon, "", kind="bar")
+        b.margin_dp = 8  # the bars take height from every screen: snug around the words
         b.setObjectName(name)
         b.clicked.connect(on_click)
         lay.addWidget(b)
@@ -173,6 +174,9 @@ class KioskWindow(QWidget):
         self.home_btn.setText(tr("home"))
         self.back_btn.setText(tr("back"))
         self.lang_btn.setText(tr("language_other"))
+        # the other language's name, in that language's own font (a Tibetan word in the Chinese
+        # font sits high and crowds the button's top)
+        self.lang_btn.label.setProperty("lang", i18n.other_language(self.session.lang))
         self.text_btn.setText(tr("normal_text" if self.session.elder_mode else "larger_text"))
         self.repeat_btn.setText(tr("repeat"))
         self.stop_btn.setText(tr("stop"))

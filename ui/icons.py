@@ -38,6 +38,18 @@ def _arrow(direction: int) -> Draw:
     return draw
 
 
+def _chevron(direction: int) -> Draw:
+    """A page turn: up (-1) for the previous page, down (1) for the next, over a line of text;
+    unlike the sideways arrows that move through the steps of a service."""
+    def draw(p: QPainter, s: float) -> None:
+        _pen(p, s, .1)
+        tip, base = (s * .12, s * .42) if direction < 0 else (s * .88, s * .58)
+        p.drawPolyline(QPolygonF([QPointF(s * .18, base), QPointF(s * .5, tip), QPointF(s * .82, base)]))
+        for y in ((.62, .78) if direction < 0 else (.22, .38)):
+            p.drawLine(QPointF(s * .25, s * y), QPointF(s * .75, s * y))
+    return draw
+
+
 def _speaker(p: QPainter, s: float, waves: int = 2) -> None:
     _pen(p, s)
     p.drawPolygon(QPolygonF([QPointF(s * .12, s * .38), QPointF(s * .3, s * .38), QPointF(s * .5, s * .18),
@@ -113,6 +125,35 @@ def _printer(p: QPainter, s: float) -> None:
     p.drawRect(QRectF(s * .28, s * .1, s * .44, s * .25))
     p.drawRoundedRect(QRectF(s * .1, s * .35, s * .8, s * .35), s * .05, s * .05)
     p.drawRect(QRectF(s * .28, s * .6, s * .44, s * .3))
+
+
+def _printer_fault(p: QPainter, s: float) -> None:
+    """A printer with a warning triangle on it: the receipt did not come out (a printer problem)."""
+    colour = p.pen().color()
+    p.save()
+    p.scale(.78, .78)
+    _printer(p, s)
+    p.restore()
+    tri = QPolygonF([QPointF(s * .66, s * .42), QPointF(s * .98, s * .96), QPointF(s * .34, s * .96)])
+    p.setPen(Qt.NoPen)
+    p.setBrush(colour)
+    p.drawPolygon(tri)
+    # the mark is cut out of the filled triangle, so it reads on any background
+    p.setCompositionMode(QPainter.CompositionMode_Clear)
+    p.setPen(QPen(colour, s * .07, Qt.SolidLine, Qt.RoundCap))
+    p.drawLine(QPointF(s * .66, s * .58), QPointF(s * .66, s * .78))
+    p.drawPoint(QPointF(s * .66, s * .88))
+    p.setCompositionMode(QPainter.CompositionMode_SourceOver)
+
+
+def _receipt(p: QPainter, s: float) -> None:
+    """A paper slip with a torn edge and lines: take your receipt."""
+    _pen(p, s, .06)
+    p.setBrush(Qt.NoBrush)
+    edge = [QPointF(s * (.22 + .08 * i), s * (.9 if i % 2 == 0 else .84)) for i in range(8)]
+    p.drawPolygon(QPolygonF([QPointF(s * .22, s * .08), QPointF(s * .78, s * .08), *reversed(edge)]))
+    for y in (.26, .4, .54):
+        p.drawLine(QPointF(s * .32, s * y), QPointF(s * .68, s * y))
 
 
 def _check(p: QPainter, s: float) -> None:
@@ -193,21 +234,39 @@ def _building(p: QPainter, s: float) -> None:
 
 
 def _face(mood: int) -> Draw:
-    """Five faces from very unhappy (1) to very happy (5): the mouth curve is the cue, with words."""
+    """Five faces from very unhappy (1) to very happy (5), each unlike its neighbours at a glance:
+    a deep frown with raised brows, a small frown, a straight mouth, a smile, and a wide open laugh
+    with smiling eyes. A word is always shown under each face as well."""
     def draw(p: QPainter, s: float) -> None:
+        colour = p.pen().color()
         _pen(p, s, .06)
         p.setBrush(Qt.NoBrush)
-        p.drawEllipse(QRectF(s * .08, s * .08, s * .84, s * .84))
-        p.drawPoint(QPointF(s * .36, s * .4))
-        p.drawPoint(QPointF(s * .64, s * .4))
-        _pen(p, s, .12)
-        p.drawPoint(QPointF(s * .36, s * .4))
-        p.drawPoint(QPointF(s * .64, s * .4))
-        _pen(p, s, .06)
-        curve = (mood - 3) * .1  # -0.2 .. 0.2
-        path = QPainterPath(QPointF(s * .3, s * .66))
-        path.quadTo(QPointF(s * .5, s * (.66 + curve * 1.6)), QPointF(s * .7, s * .66))
-        p.drawPath(path)
+        p.drawEllipse(QRectF(s * .06, s * .06, s * .88, s * .88))
+        if mood == 5:  # eyes closed in a smile: upward arcs
+            for cx in (.35, .65):
+                p.drawArc(QRectF(s * (cx - .09), s * .33, s * .18, s * .14), 0, 180 * 16)
+        else:
+            _pen(p, s, .13)
+            for cx in (.35, .65):
+                p.drawPoint(QPointF(s * cx, s * .4))
+            _pen(p, s, .06)
+        if mood == 1:  # brows raised in the middle: unhappy
+            p.drawLine(QPointF(s * .24, s * .3), QPointF(s * .42, s * .23))
+            p.drawLine(QPointF(s * .76, s * .3), QPointF(s * .58, s * .23))
+        if mood == 5:  # a wide open mouth, filled
+            mouth = QPainterPath(QPointF(s * .26, s * .58))
+            mouth.quadTo(QPointF(s * .5, s * .58), QPointF(s * .74, s * .58))
+            mouth.quadTo(QPointF(s * .72, s * .86), QPointF(s * .5, s * .86))
+            mouth.quadTo(QPointF(s * .28, s * .86), QPointF(s * .26, s * .58))
+            p.setBrush(colour)
+            p.drawPath(mouth)
+            return
+        # corners and middle of the mouth: 1 deep frown, 2 small frown, 3 straight, 4 smile
+        corner, middle, half = {1: (.8, .6, .24), 2: (.76, .62, .18), 3: (.68, .68, .18),
+                                4: (.6, .76, .22)}[mood]
+        mouth = QPainterPath(QPointF(s * (.5 - half), s * corner))
+        mouth.quadTo(QPointF(s * .5, s * (2 * middle - corner)), QPointF(s * (.5 + half), s * corner))
+        p.drawPath(mouth)
     return draw
 
 
@@ -234,6 +293,7 @@ _ICONS: dict[str, Draw] = {
     "card": _card, "qr": _qr, "camera": _camera, "printer": _printer, "check": _check, "cross": _cross,
     "warning": _warning, "clock": _clock, "search": _search, "document": _document, "lock": _lock,
     "spinner": _spinner, "people": _people, "medical": _medical, "sprout": _sprout, "building": _building,
+    "printer_fault": _printer_fault, "receipt": _receipt, "page_previous": _chevron(-1), "page_next": _chevron(1),
     "face_1": _face(1), "face_2": _face(2), "face_3": _face(3), "face_4": _face(4), "face_5": _face(5),
 }
 

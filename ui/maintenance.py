@@ -19,12 +19,11 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
+    QFrame,
     QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
-    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -41,8 +40,10 @@ from ui.maintenance_pin import PinDialog
 from ui.maintenance_services import MaintenanceServices, OutboxInfo
 from ui.maintenance_style import CORNER_DP, default_theme, stylesheet
 from ui.maintenance_text import LANGUAGE_NAMES, LANGUAGES, format_age, level_text, tr, tr_or
+from ui.maintenance_widgets import LabelButton, Section
 from ui.maintenance_worker import BackgroundCalls, CallResult
 from ui.theme import Theme
+from ui.widgets import Label
 
 __all__ = ["CornerGesture", "Detections", "MaintenanceLauncher", "MaintenanceScreen", "MaintenanceServices",
            "OutboxInfo", "PinDialog", "QrMark", "detect"]
@@ -92,7 +93,7 @@ class MaintenanceScreen(QWidget):
         self._closing = False
         self._snapshot: dict[str, object] = {}
         self._results: dict[str, CallResult] = {}
-        self._device_rows: dict[str, tuple[QLabel, QLabel, QLabel]] = {}
+        self._device_rows: dict[str, tuple[Label, Label, Label]] = {}
         self._camera_stats = {"frames": 0, "qr_frames": 0, "face_frames": 0}
         self._camera_last: CallResult | None = None
         self.preview_image: QImage | None = None  # the last frame shown, overlay included
@@ -152,46 +153,59 @@ class MaintenanceScreen(QWidget):
         return False
 
     # -- layout -------------------------------------------------------------------------------
+    def _button(self, text: str = "", *, lang: str | None = None, checkable: bool = False) -> LabelButton:
+        button = LabelButton(text, lang=lang, checkable=checkable)
+        button.set_padding(self._theme.dp(16), self._theme.dp(4))
+        return button
+
     def _build(self) -> None:
-        self.title = QLabel(objectName="title")
-        self.language_buttons = {code: QPushButton(LANGUAGE_NAMES[code]) for code in LANGUAGES}
+        self.title = Label("", "title")
+        self.title.setObjectName("title")
+        # each language's name in its own script and font, whatever the screen's language
+        self.language_buttons = {code: self._button(LANGUAGE_NAMES[code], lang=code) for code in LANGUAGES}
         for code, button in self.language_buttons.items():
             button.clicked.connect(lambda _=False, c=code: self.set_language(c))
-        self.close_button = QPushButton()
+        self.close_button = self._button()
         self.close_button.clicked.connect(lambda: self.close_screen("button"))
         header = QHBoxLayout()
         header.addWidget(self.title, 1)
         for button in self.language_buttons.values():
-            header.addWidget(button)
-        header.addWidget(self.close_button)
+            header.addWidget(button, 0, Qt.AlignmentFlag.AlignVCenter)
+        header.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignVCenter)
 
-        self.devices_box = QGroupBox()
-        self._device_grid = QGridLayout(self.devices_box)
+        tight = self._theme.dp(4)  # rows of Tibetan need no air between them: the screen fits without scrolling
+        self.devices_box = Section()
+        self._device_grid = QGridLayout(self.devices_box.box)
+        self._device_grid.setColumnStretch(1, 1)
+        self._device_grid.setVerticalSpacing(tight)
 
-        self.system_box = QGroupBox()
-        system = QGridLayout(self.system_box)
-        self.version_label, self.version_value = QLabel(), QLabel()
-        self.outbox_label, self.outbox_value = QLabel(), QLabel()
-        self.wan_label, self.wan_value = QLabel(), QLabel(wordWrap=True)
+        self.system_box = Section()
+        system = QGridLayout(self.system_box.box)
+        system.setVerticalSpacing(tight)
+        self.version_label, self.version_value = Label(), Label()
+        self.outbox_label, self.outbox_value = Label(), Label()
+        self.wan_label, self.wan_value = Label(), Label()
         for row, (k, v) in enumerate([(self.version_label, self.version_value),
                                       (self.outbox_label, self.outbox_value), (self.wan_label, self.wan_value)]):
             system.addWidget(k, row, 0)
             system.addWidget(v, row, 1)
-        self.clips_label = QLabel()
+        system.setColumnStretch(1, 1)
+        self.clips_label = Label()
         self.clips_list = QListWidget()
-        self.clips_list.setMinimumHeight(140)
+        self.clips_list.setMinimumHeight(self._theme.dp(110))
         system.addWidget(self.clips_label, 3, 0, 1, 2)
         system.addWidget(self.clips_list, 4, 0, 1, 2)
+        system.setRowStretch(4, 1)  # the list takes the column's spare height
 
-        self.tests_box = QGroupBox()
-        tests = QGridLayout(self.tests_box)
-        self.test_buttons: dict[str, QPushButton] = {"card": QPushButton(), "print": QPushButton()}
+        self.tests_box = Section()
+        tests = QGridLayout(self.tests_box.box)
+        self.test_buttons: dict[str, LabelButton] = {"card": self._button(), "print": self._button()}
         for lang in self._services.speak_languages:
-            self.test_buttons[f"speak:{lang}"] = QPushButton()
-        self.test_buttons["camera"] = QPushButton(checkable=True)
-        self.results: dict[str, QLabel] = {}
+            self.test_buttons[f"speak:{lang}"] = self._button()
+        self.test_buttons["camera"] = self._button(checkable=True)
+        self.results: dict[str, Label] = {}
         for row, (key, button) in enumerate(self.test_buttons.items()):
-            self.results[key] = QLabel(wordWrap=True)
+            self.results[key] = Label()
             tests.addWidget(button, row, 0)
             tests.addWidget(self.results[key], row, 1)
             if key == "camera":
@@ -200,20 +214,23 @@ class MaintenanceScreen(QWidget):
                 button.clicked.connect(lambda _=False, k=key: self.run_test(k))
         tests.setColumnStretch(1, 1)  # results take the spare width; buttons keep their text whole
         self.preview = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self.preview.setMinimumSize(480, 360)
+        self.preview.setMinimumSize(self._theme.dp(600), self._theme.dp(450))
         tests.addWidget(self.preview, len(self.test_buttons), 0, 1, 2)
+        tests.setRowStretch(len(self.test_buttons) + 1, 1)
 
         left = QVBoxLayout()
         left.addWidget(self.devices_box)
-        left.addWidget(self.system_box)
-        left.addStretch(1)
+        left.addWidget(self.system_box, 1)
         body = QWidget()
         columns = QHBoxLayout(body)
+        columns.setContentsMargins(0, 0, 0, 0)
         columns.addLayout(left, 1)
-        columns.addWidget(self.tests_box, 1)
-        scroll = QScrollArea(widgetResizable=True)
+        columns.addWidget(self.tests_box, 1, Qt.AlignmentFlag.AlignTop)
+        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
         scroll.setWidget(body)
         outer = QVBoxLayout(self)
+        m = self._theme.dp(12)
+        outer.setContentsMargins(m, m, m, m)
         outer.addLayout(header)
         outer.addWidget(scroll, 1)
 
@@ -279,13 +296,18 @@ class MaintenanceScreen(QWidget):
             name.setText(tr_or(f"component.{component}", component, lang))
             level.setText(level_text(status.level, lang))
             self._set_level(level, status.level)
-            message.setText(status.message(lang))
+            message.setText(self._detail(status))
+            message.setVisible(bool(message.text()))
 
     def _add_device_row(self, component: str, name: str, lvl: Level, message: str) -> None:
-        row = len(self._device_rows)
-        labels = (QLabel(name), QLabel(level_text(lvl, self._lang)), QLabel(message, wordWrap=True))
-        for col, label in enumerate(labels):
-            self._device_grid.addWidget(label, row, col)
+        """Name and level on one line; what is wrong on the next, the box's full width (a Tibetan
+        sentence in a third column would wrap into a narrow strip)."""
+        row = 2 * len(self._device_rows)
+        labels = (Label(name), Label(level_text(lvl, self._lang)), Label(message))
+        self._device_grid.addWidget(labels[0], row, 0)
+        self._device_grid.addWidget(labels[1], row, 1)
+        self._device_grid.addWidget(labels[2], row + 1, 0, 1, 2)
+        labels[2].setVisible(bool(message))
         self._set_level(labels[1], lvl)
         self._device_rows[component] = labels
 
@@ -305,8 +327,14 @@ class MaintenanceScreen(QWidget):
     def _text_or_unavailable(self, value: object, render: Callable) -> str:
         return tr("unavailable", self._lang) if value is _UNAVAILABLE else render(value)
 
+    def _detail(self, status: Status) -> str:
+        """The status's message, or "" when it would only repeat the level's word ("OK OK")."""
+        message = status.message(self._lang)
+        return "" if message.strip("。.! ") == level_text(status.level, self._lang).split(" ", 1)[1] else message
+
     def _status_text(self, status: Status) -> str:
-        return f"{level_text(status.level, self._lang)} — {status.message(self._lang)}"
+        detail = self._detail(status)
+        return f"{level_text(status.level, self._lang)} — {detail}" if detail else level_text(status.level, self._lang)
 
     @staticmethod
     def _set_level(label: QLabel, level: Level) -> None:

@@ -16,8 +16,10 @@ from ui.maintenance_style import default_theme, stylesheet
 from ui.maintenance_text import format_countdown, tr
 from ui.maintenance_worker import BackgroundCalls, CallResult
 from ui.theme import Theme
+from ui.widgets import Label
 
 MAX_PIN_LEN = 12
+PIN_DIALOG_DP = 720  # about seven keys wide: room for twelve dots and a two-line Tibetan prompt
 
 
 class PinDialog(QDialog):
@@ -36,12 +38,14 @@ class PinDialog(QDialog):
         self._tick = QTimer(self, interval=1000)
         self._tick.timeout.connect(self._update_state)
 
+        theme = theme or default_theme()
         self.setWindowTitle(tr("title", lang))
         self.setModal(True)
-        self.setStyleSheet(stylesheet(theme or default_theme(), lang))
-        self.prompt = QLabel(tr("pin_prompt", lang), alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        self.setStyleSheet(stylesheet(theme, lang))
+        # words wrap within the keypad's width (a Tibetan prompt is wider than three keys)
+        self.prompt = Label(tr("pin_prompt", lang), align=Qt.AlignmentFlag.AlignCenter)
         self.dots = QLabel("", objectName="dots", alignment=Qt.AlignmentFlag.AlignCenter)
-        self.message = QLabel("", alignment=Qt.AlignmentFlag.AlignCenter, wordWrap=True)
+        self.message = Label("", align=Qt.AlignmentFlag.AlignCenter)
         self.keys: dict[str, QPushButton] = {}
         grid = QGridLayout()
         labels = [*"123456789", "⌫", "0", "✔"]
@@ -65,8 +69,11 @@ class PinDialog(QDialog):
         box.addLayout(grid)
         box.addWidget(self.cancel_button)
 
-        # Qt opens a dialog at no more than 2/3 of the screen; Tibetan lines need the full height.
-        self.resize(self.sizeHint().boundedTo(self.screen().availableGeometry().size()))
+        # As wide as the keypad and its margins, as tall as the wrapped words need: Qt would open a
+        # dialog at no more than 2/3 of the screen, and a wrapping label asks for no width of its own.
+        self.setFixedWidth(max(box.sizeHint().width(), theme.dp(PIN_DIALOG_DP)))
+        self.resize(self.width(), min(box.totalHeightForWidth(self.width()),
+                                      self.screen().availableGeometry().height()))
 
         state = "disabled" if not gate.enabled else ("locked" if gate.seconds_locked() else "ready")
         if audit is not None:

@@ -1,11 +1,13 @@
 """Words on the maintenance screens, in Tibetan, Chinese and English.
 
-Kept beside the screens (not in the resident catalogs): county IT staff read these, residents
-never do. tr(key, lang, **values) falls back to English for an unknown language.
+Kept beside the screens (not in the resident catalog): county IT staff read these, residents never
+do, and some are Latin script in every language ("QR"). Looked up the way kiosk.i18n looks up its own:
+English for an unknown language, an unknown key logged and shown as itself.
 """
 
 from __future__ import annotations
 
+from kiosk import i18n
 from kiosk.status import Level
 
 _T: dict[str, tuple[str, str, str]] = {  # key: (bo, zh, en)
@@ -78,12 +80,9 @@ _LEVELS: dict[Level, tuple[str, tuple[str, str, str]]] = {
     Level.FAULT: ("✖", ("སྐྱོན་ཤོར།", "故障", "Fault")),
 }
 
-_INDEX = {"bo": 0, "zh": 1}
-
 
 def tr(key: str, lang: str, **values: object) -> str:
-    text = _T[key][_INDEX.get(lang, 2)]
-    return text.format(**values) if values else text
+    return i18n.lookup(_T, key, lang, **values)
 
 
 def tr_or(key: str, fallback: str, lang: str) -> str:
@@ -93,7 +92,7 @@ def tr_or(key: str, fallback: str, lang: str) -> str:
 
 def level_text(level: Level, lang: str) -> str:
     icon, words = _LEVELS[level]
-    return f"{icon} {words[_INDEX.get(lang, 2)]}"
+    return f"{icon} {i18n.words(words, lang)}"
 
 
 def format_age(seconds: float, lang: str) -> str:

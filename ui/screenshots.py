@@ -305,17 +305,15 @@ class Walk:
         wait_for(lambda: not self.w.session.elder_mode, "normal text again")
 
     def maintenance(self) -> None:
+        """The maintenance launcher the window installed (ui.service_mode): its services are the
+        window's own devices and edge, the PIN the demo config's."""
         from PySide6.QtGui import QPainter
 
-        from kiosk.audit import AuditLog
-        from kiosk.lockout import PinGate
         from ui.demo import DEMO_PIN
-        from ui.maintenance import MaintenanceLauncher
 
-        services = maintenance_services(self.w)
-        launcher = MaintenanceLauncher(self.w, gate=PinGate(self.cfg.maintenance.pin_hash),
-                                       audit=AuditLog(self.workdir / f"audit-{self.lang}.jsonl"),
-                                       services=services, lang=self.lang)
+        launcher = self.w.maintenance
+        if launcher is None:
+            raise ScreenshotError("the demo config sets no maintenance PIN: no maintenance screen")
         launcher.request()  # what the 3 s long-press on the top-left corner does
         wait_for(lambda: launcher.dialog is not None and launcher.dialog.isVisible(), "the PIN dialog")
         dialog = launcher.dialog
@@ -351,60 +349,6 @@ class Walk:
         self.w.shutdown()
         self.w.close()
         self.stack.reader_sim.remove()
-
-
-def maintenance_services(window: Any) -> Any:
-    """MaintenanceServices from the window's real drivers and its edge client."""
-    from devices.printer.receipt import Receipt
-    from kiosk.status import Level, Status
-    from ui.maintenance import MaintenanceServices, OutboxInfo
-
-    bridge, edge = window.bridge, window.edge
-    test_words = {"zh": "自检打印", "bo": "རང་ཞིབ་པར་འདེབས།"}
-
-    def card() -> Any:
-        return bridge.reader.read_card()
-
-    def print_test() -> Status:
-        lang = window.session.lang
-        bridge.printer.print_receipt(Receipt(title=test_words[lang], lines=[window.cfg.kiosk.id], lang=lang))
-        bridge.printer.query_status()
-        return bridge.printer.status_source.status()
-
-    def speak(lang: str) -> Status:
-        said = bridge.voice.speak(window.speaker.text("home", lang), lang, "home")
-        if said.spoken:
-            return Status(Level.OK, "spoken", "已播放", "སྒྲ་བཏང་ཟིན།", "Spoken")
-        return Status(Level.DEGRADED, "no_clip", "没有录音", "སྒྲ་ཟིན་མེད།", "No recorded clip")
-
-    def outbox() -> OutboxInfo:
-        o = edge.status().get("outbox") or {}
-        return OutboxInfo(depth=int(o.get("depth") or 0), oldest_age_s=o.get("oldest_age_s"))
-
-    def wan() -> Status:
-        state = (edge.status().get("wan") or {}).get("wan")
-        if state == "up":
-            return Status(Level.OK, "ok", "平台连接正常", "སྟེགས་བུ་དང་འབྲེལ་མཐུད་རྒྱུན་ལྡན།",
-                          "Service platform reachable")
-        return Status(Level.DEGRADED, "wan_down", "无法连接政务服务平台", "གཞུང་ཞབས་ཞུའི་སྟེགས་བུ་དང་འབྲེལ་མཐུད་བྱེད་མ་ཐུབ།",
-                      "Service platform unreachable")
-
-    return MaintenanceServices(
-        device_statuses=bridge.statuses,
-        self_test_card=card,
-        self_test_print=print_test,
-        camera_frame=bridge.camera.read_frame,
-        speak_test=speak,
-        content_version=lambda: _text((edge.status().get("content") or {}).get("active_version")),
-        outbox=outbox,
-        wan_state=wan,
-        missing_clips=lambda: sorted(bridge.voice.missing_clips) if bridge.voice is not None else [],
-    )
-
-
-def _text(value: object) -> str | None:
-    """The edge reports the pack version as a number; the screen shows text."""
-    return None if value is None else str(value)
 
 
 @contextmanager

@@ -26,6 +26,11 @@ WAN_DOWN = Status(Level.DEGRADED, "wan_down", "连不上政务服务平台", "�
 
 WAN_UNKNOWN = Status(Level.OK, "wan_unknown", "还没有需要上报的申请", "ད་དུང་བསྐུར་རྒྱུའི་ཞུ་ཡིག་མེད།",
                      "nothing sent to the platform yet")
+# Self-test answers that say what happened (the device's own "OK" would only repeat the level word)
+PRINTED = Status(Level.OK, "printed", "测试小票已打印", "ཚོད་ལྟའི་ཤོག་བྱང་པར་བསྐྲུན་ཟིན།", "test receipt printed")
+SPOKEN = Status(Level.OK, "spoken", "已播放", "སྒྲ་བཏང་ཟིན།", "spoken")
+NO_CLIP = Status(Level.DEGRADED, "no_clip", "这句话没有录音，没有播放", "སྒྲ་ཆ་མེད་པས་སྒྲ་མ་བཏང་།",
+                 "no recorded clip: not spoken")
 
 
 def state_dir(cfg: Any) -> Path:
@@ -56,19 +61,24 @@ def make_services(window: Any) -> Any:
 
         if bridge.printer is None:
             return UNAVAILABLE
-        receipt = Receipt(title="ཚོད་ལྟ། 打印自检", lines=[("kiosk", window.cfg.kiosk.id)], qr="SELF-TEST", lang="zh")
+        receipt = Receipt(title="打印自检", title_alt="ཚོད་ལྟའི་ཤོག་བྱང་།", lines=[("自助机", window.cfg.kiosk.id)],
+                          qr="SELF-TEST", lang="zh")
         try:
             bridge.printer.print_receipt(receipt)
         except PrinterError as e:
             return e.status
-        return bridge.printer.status_source.status()
+        after = bridge.printer.status_source.status()
+        return PRINTED if after.level is Level.OK else after
 
     def speak(lang: str) -> Status:
         voice = window.speaker.voice
         if voice is None:
             return UNAVAILABLE
-        voice.speak(window.speaker.text("home", lang), lang, "home")
-        return voice.status.status()
+        said = voice.speak(window.speaker.text("home", lang), lang, "home")
+        status = voice.status.status()
+        if status.level is Level.FAULT:  # no audio output, TTS broken: the device's own words
+            return status
+        return SPOKEN if said.spoken else NO_CLIP
 
     def edge_status() -> dict:
         try:

@@ -10,10 +10,13 @@ pixel size (QFontMetricsF.capHeight at a 100 px reference: Noto Sans CJK SC 0.73
 Tibetan 0.714), so the pixel size is ceil(cap_px / fraction): 39 px for Chinese, 40 px for Tibetan on
 the design screen. Elder mode multiplies by 1.3 (36 dp+ body, above MIIT's 30 dp minimum).
 
-Line spacing is max(the font's own line spacing, 1.3 x pixel size). Noto Serif Tibetan's own line
-spacing is 2.8 x its size against 1.45 x for Noto Sans CJK: a Tibetan line needs about twice the
-height of a Chinese one, so heights are never fixed numbers — every label word-wraps and lets the
-layout ask it for its height (per language), and long content sits in a scroll area.
+Line spacing: Noto Sans CJK's own (1.45 x its size, above the 1.3 x minimum). Noto Serif Tibetan
+declares 2.8 x its size, but that box is mostly air: the ink of real Tibetan text (a vowel sign
+above, a subscript and a vowel below) spans about 1.6 x the size. A font whose declared line box is that
+tall is set on lines fitted to the ink instead (see `ink_extents`, ui.widgets.Label): a Tibetan line
+is then about 1.3 x a Chinese one rather than 1.9 x, so a summary, a tile or a bar is not mostly
+empty padding. A line whose stacks reach further gets the room it needs. Heights are still never
+fixed numbers: every label word-wraps and tells the layout its height for a width.
 
 Colours: dark text on light and light text on dark, every pair checked with the WCAG 2.x contrast
 ratio (>= 4.5:1, tests/test_ui_theme.py); state is shown with an icon and a word, never colour alone.
@@ -33,13 +36,21 @@ ELDER_SCALE = 1.3
 MIN_CONTROL_DP = 60      # main controls (MIIT elder mode)
 MIN_MINOR_CONTROL_DP = 44
 
-ROLE_FACTORS = {"body": 1.0, "button": 1.0, "title": 1.2, "key": 1.3, "number": 1.6}
+ROLE_FACTORS = {"body": 1.0, "button": 1.0, "title": 1.2, "key": 1.3, "number": 1.6, "tracking": 2.4}
 # Tibetan lines are already twice as tall as Chinese ones: a Tibetan title is set apart by weight,
 # not size, so a two-line question still leaves room for the answer below it.
 TITLE_FACTOR_BO = 1.0
 # Digits and tracking numbers need no Tibetan font: set in the CJK font (Latin digits, 1.45x line
 # spacing) so a keypad or a tracking number is not given Tibetan's 2.8x line height.
-NUMERIC_ROLES = ("key", "number")
+NUMERIC_ROLES = ("key", "number", "tracking")
+
+# A font whose declared line box is taller than this x its pixel size is set on ink-fitted lines.
+TALL_LINE_BOX = 1.7
+# The ink every Tibetan line is given room for: a vowel sign above, a subscript and a vowel below.
+# A line whose stacks reach further (སྒྲུ) is given more.
+INK_REFERENCE = "ཀིཀྲུ"
+LINE_GAP = 0.2   # between one line's ink and the next line's, x pixel size
+INK_PAD = 0.08   # above the first line's ink and below the last line's, x pixel size
 
 FAMILIES = {
     "bo": ["Noto Serif Tibetan", "Tibetan Machine Uni", "Noto Sans CJK SC"],
@@ -52,6 +63,7 @@ PALETTE = {
     "text": "#1A1A1A",
     "muted_text": "#3D3D3D",   # still >= 4.5:1 on bg and surface
     "surface": "#FFFFFF",      # tiles, cards
+    "band": "#E9E4D6",         # every other row of a summary, so the eye keeps the row across the gap
     "border": "#5A5A5A",
     "primary": "#0B4F8A",      # deep blue buttons with white text
     "on_primary": "#FFFFFF",
@@ -73,7 +85,7 @@ TEXT_PAIRS = [
     ("text", "bg"), ("text", "surface"), ("muted_text", "bg"), ("muted_text", "surface"),
     ("on_primary", "primary"), ("on_bar", "bar"), ("on_ok", "ok"), ("on_warn", "warn"),
     ("on_error", "error"), ("on_overlay", "overlay"), ("text", "focus"), ("primary", "surface"),
-    ("primary", "bg"), ("error", "surface"), ("ok", "surface"), ("warn", "surface"),
+    ("primary", "bg"), ("error", "surface"), ("ok", "surface"), ("warn", "surface"), ("text", "band"),
 ]
 
 
@@ -105,6 +117,55 @@ def cap_fraction(lang: str) -> float:
     f.setPixelSize(100)
     cap = QFontMetricsF(f).capHeight()
     return cap / 100 if cap > 0 else 0.7
+
+
+def line_ink(line) -> tuple[float, float]:
+    """(above, below) the baseline: how far a laid-out QTextLine's glyphs really reach, in pixels.
+
+    Taken from the shaped glyphs' own boxes: QFontMetricsF.tightBoundingRect misses the vowel
+    signs above Tibetan letters."""
+    base = line.y() + line.ascent()
+    above = below = 0.0
+    for run in line.glyphRuns():
+        raw = run.rawFont()
+        for index, pos in zip(run.glyphIndexes(), run.positions(), strict=True):
+            box = raw.boundingRect(index)
+            above = max(above, base - (pos.y() + box.top()))
+            below = max(below, pos.y() + box.bottom() - base)
+    return above, below
+
+
+_INK_CACHE: dict[str, tuple[float, float]] = {}
+
+
+def ink_extents(font) -> tuple[float, float]:
+    """(above, below) the baseline that every line in `font` is given: the reference text's ink."""
+    key = font.key()
+    if key not in _INK_CACHE:
+        from PySide6.QtGui import QTextLayout
+
+        layout = QTextLayout(INK_REFERENCE, font)
+        layout.beginLayout()
+        line = layout.createLine()
+        line.setLineWidth(1e6)
+        layout.endLayout()
+        _INK_CACHE[key] = line_ink(line)
+    return _INK_CACHE[key]
+
+
+def is_tall(font) -> bool:
+    """True for a font whose declared line box is mostly air (Noto Serif Tibetan: 2.8 x its size)."""
+    from PySide6.QtGui import QFontInfo, QFontMetricsF
+
+    return QFontMetricsF(font).lineSpacing() > TALL_LINE_BOX * max(1, QFontInfo(font).pixelSize())
+
+
+def fitted_line_height(font) -> float:
+    """One ink-fitted line plus the gap to the next: the pitch of a Tibetan paragraph."""
+    from PySide6.QtGui import QFontInfo
+
+    above, below = ink_extents(font)
+    return above + below + LINE_GAP * QFontInfo(font).pixelSize()
 
 
 @dataclass
@@ -143,7 +204,8 @@ class Theme:
         lang = "zh" if role in NUMERIC_ROLES else lang
         base = math.ceil(self.cap_px() / cap_fraction(lang))
         factor = TITLE_FACTOR_BO if (lang, role) == ("bo", "title") else ROLE_FACTORS[role]
-        return math.ceil(base * factor * self.scale)
+        # the tracking number is already 2.4x body: elder mode's 1.3x would only push the rest away
+        return math.ceil(base * factor * (1.0 if role == "tracking" else self.scale))
 
     def font(self, lang: str, role: str = "body", bold: bool | None = None):
         from PySide6.QtGui import QFont
@@ -152,15 +214,17 @@ class Theme:
         f = QFont()
         f.setFamilies(FAMILIES[lang])
         f.setPixelSize(self.text_px(lang, role))
-        f.setBold(role in ("title", "number") if bold is None else bold)
+        f.setBold(role in ("title", "number", "tracking") if bold is None else bold)
         return f
 
     def line_height(self, lang: str, role: str = "body") -> int:
-        """At least 1.3x the pixel size; Tibetan fonts bring their own taller spacing."""
+        """The pitch of a paragraph's lines: at least 1.3x the pixel size; the font's own spacing,
+        or for a font with a mostly empty line box (Tibetan) lines fitted to the ink."""
         from PySide6.QtGui import QFontMetricsF
 
-        px = self.text_px(lang, role)
-        return math.ceil(max(QFontMetricsF(self.font(lang, role)).lineSpacing(), LINE_SPACING * px))
+        font = self.font(lang, role)
+        natural = fitted_line_height(font) if is_tall(font) else QFontMetricsF(font).lineSpacing()
+        return math.ceil(max(natural, LINE_SPACING * self.text_px(lang, role)))
 
     def colour(self, name: str) -> str:
         return self.palette[name]
@@ -184,12 +248,15 @@ class Theme:
         BigButton[kind="bar"] QLabel {{ color: {p['on_bar']}; }}
         BigButton[selected="true"] {{ border: {self.dp(8)}px solid {p['focus']}; }}
         BigButton:disabled {{ border-style: dashed; }}
+        QFrame#Banner[state="info"] {{ background: {p['primary']}; }}
         QFrame#Banner[state="ok"] {{ background: {p['ok']}; }}
         QFrame#Banner[state="warn"] {{ background: {p['warn']}; }}
         QFrame#Banner[state="error"] {{ background: {p['error']}; }}
         QFrame#Banner QLabel {{ color: #FFFFFF; }}
         QFrame#Overlay {{ background: {p['overlay']}; }}
         QFrame#Overlay QLabel {{ color: {p['on_overlay']}; }}
+        QFrame#InfoRow {{ background: {p['surface']}; }}
+        QFrame#InfoRow[band="true"] {{ background: {p['band']}; }}
         QFrame#Panel {{ background: {p['surface']}; border: {self.dp(3)}px solid {p['border']};
             border-radius: {r}px; }}
         QScrollBar:vertical {{ width: {self.dp(44)}px; background: {p['surface']}; }}

@@ -8,7 +8,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from ui.screens.base import Screen
-from ui.widgets import BigButton, scroll
+from ui.widgets import BigButton
 
 REASONS = ("reason_helpful", "reason_too_slow", "reason_hard_to_use", "reason_cannot_read", "reason_device_problem")
 THANKS_MS = 4000
@@ -25,7 +25,7 @@ class FeedbackScreen(Screen):
         faces = QHBoxLayout()
         self.faces: list[BigButton] = []
         for rating in range(1, 6):
-            b = BigButton(f"face_{rating}", "", vertical=True, icon_dp=100)
+            b = BigButton(f"face_{rating}", "", vertical=True, icon_dp=140)
             b.setObjectName(f"rating_{rating}")
             b.clicked.connect(lambda _=False, r=rating: self._rate(r))
             faces.addWidget(b)
@@ -43,7 +43,7 @@ class FeedbackScreen(Screen):
             self.reasons[key] = b
         body_lay.addLayout(grid)
         body_lay.addStretch(1)
-        self.root.addWidget(scroll(body), 1)
+        self.root.addWidget(body, 1)  # it all fits: nothing here should hide below a scroll
         self.send_btn = BigButton("check", "", kind="primary")
         self.send_btn.setObjectName("send_feedback")
         self.send_btn.clicked.connect(self._send)

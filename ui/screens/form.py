@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from ui.screens.base import Screen
-from ui.widgets import BigButton, IconLabel, Keypad, Label, clear_layout, scroll
+from ui.widgets import BigButton, IconLabel, InfoPager, Keypad, Label, clear_layout, info_rows, scroll
 
 ANSWER_DP = 130  # choice and +/- buttons: the answer to the one question on the page, so big
 
@@ -87,7 +87,18 @@ class FormScreen(Screen):
         self.pages: list[Any] = []  # "card" or a field
         self.body = QWidget()
         self.body_lay = QVBoxLayout(self.body)
-        self.root.addWidget(scroll(self.body), 1)
+        self.body_area = scroll(self.body)
+        self.root.addWidget(self.body_area, 1)
+        # the card page: what the card filled in, a page at a time rather than scrolled
+        self.card_head = QWidget()
+        head = QHBoxLayout(self.card_head)
+        head.setContentsMargins(0, 0, 0, 0)
+        head.addWidget(IconLabel("card", 56))
+        self.card_title = Label("", "title")
+        head.addWidget(self.card_title, 1)
+        self.root.addWidget(self.card_head)
+        self.card_rows = InfoPager(spacing=0)
+        self.root.addWidget(self.card_rows, 1)
         self.next_btn = BigButton("next", "", kind="primary")
         self.next_btn.setObjectName("next")
         self.next_btn.clicked.connect(self._next)
@@ -136,18 +147,23 @@ class FormScreen(Screen):
     def retranslate(self) -> None:
         super().retranslate()
         self._clear_body()
+        card = bool(self.pages) and self.flow is not None and self.current_field() is None
+        self.body_area.setVisible(not card)
+        self.card_head.setVisible(card)
+        self.card_rows.setVisible(card)
         if not self.pages or self.flow is None:
             return
         f = self.current_field()
         if f is None:
             self._card_page()
-        else:
-            self._field_page(f)
+            return
+        self._field_page(f)
         self.body_lay.addStretch(1)
         self.app.restyle(self.body)
 
     def _clear_body(self) -> None:
         clear_layout(self.body_lay)
+        self.card_rows.clear()
         self.editor = None
 
     def wipe(self) -> None:
@@ -157,23 +173,16 @@ class FormScreen(Screen):
 
     def _card_page(self) -> None:
         self.prompt.setText(self.app.speaker.text("fill_form", self.lang))
-        head = QHBoxLayout()
-        head.addWidget(IconLabel("card", 56))
-        head.addWidget(Label(self.tr("from_card"), "title"), 1)
-        self.body_lay.addLayout(head)
+        self.card_title.setText(self.tr("from_card"))
+        self.card_rows.retranslate(self.lang)
+        lines = []
         for f in self.flow.form_fields():
             if self.flow.is_read_only(f):
                 value = self.flow.value(f.id)
                 if f.source == "id_number":  # never the full number on screen
                     value = self.flow.masked_id or ""
-                row = QHBoxLayout()
-                lock = IconLabel("lock", 40)
-                row.addWidget(lock, 0, Qt.AlignTop)
-                row.addWidget(Label(f.label.get(self.lang), "body"), 2)
-                val = Label(value, "body")
-                val.setObjectName(f"value_{f.id}")
-                row.addWidget(val, 3)
-                self.body_lay.addLayout(row)
+                lines.append((f.label.get(self.lang), value, f"value_{f.id}"))
+        self.card_rows.set_rows(info_rows(lines, self.app.theme, icon="lock"), self.app.restyle)
 
     def _field_page(self, f: Any) -> None:
         lang = self.lang

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from kiosk.content import CATEGORIES, Text
 from ui.icons import CATEGORY_ICONS
 from ui.screens.base import Screen
-from ui.widgets import BigButton, Label, clear_layout, scroll
+from ui.widgets import BigButton, Label, Pager
 
 
 def guide_paragraphs(guide: Any, lang: str) -> list[tuple[str, str]]:
@@ -27,26 +27,51 @@ def guide_paragraphs(guide: Any, lang: str) -> list[tuple[str, str]]:
     return out
 
 
-class TileGrid(QWidget):
-    """Big vertical icon+word tiles in a grid; rebuilt when content or language changes."""
+class TileGrid(Pager):
+    """Big vertical icon+word tiles, `columns` to a row, a page of rows at a time (big page buttons,
+    never a scroll bar); rebuilt when content or language changes.
 
-    def __init__(self, columns: int) -> None:
-        super().__init__()
+    A tile never grows past MAX_TILE_DP (one service is a tile, not a wall) and a short row is
+    centred with its tiles as wide as a full row's."""
+
+    MAX_TILE_DP = (1000, 480)  # width, height (x elder scale)
+
+    def __init__(self, app: Any, columns: int) -> None:
+        super().__init__(spacing=app.theme.dp(24), expand=True)
+        self.app = app
         self.columns = columns
-        self.grid = QGridLayout(self)
-        self.grid.setSpacing(24)
+        self.max_height = 0
 
-    def set_tiles(self, app: Any, tiles: list[tuple[str, str, str, Any]]) -> list[BigButton]:
+    def paginate(self) -> None:
+        # a row grows into spare height up to the cap, but is never held below what its words need
+        for row in self.rows:
+            row.setMaximumHeight(max(self.max_height, row.heightForWidth(self.width())))
+        super().paginate()
+
+    def set_tiles(self, tiles: list[tuple[str, str, str, Any]]) -> list[BigButton]:
         """tiles: (object name, icon, words, on_click)."""
-        clear_layout(self.grid)
-        buttons = []
-        for i, (name, icon, words, on_click) in enumerate(tiles):
-            b = BigButton(icon, words, vertical=True, icon_dp=110)
-            b.setObjectName(name)
-            b.clicked.connect(on_click)
-            self.grid.addWidget(b, i // self.columns, i % self.columns)
-            buttons.append(b)
-        app.restyle(self)
+        theme = self.app.theme
+        max_w, self.max_height = (theme.dp(v * theme.scale) for v in self.MAX_TILE_DP)
+        buttons, rows = [], []
+        for start in range(0, len(tiles), self.columns):
+            chunk = tiles[start:start + self.columns]
+            row = QWidget()
+            lay = QHBoxLayout(row)
+            lay.setContentsMargins(0, 0, 0, 0)
+            lay.setSpacing(self.body.spacing())
+            side = self.columns - len(chunk)  # half a tile's width of room each side, per missing tile
+            lay.addStretch(side)
+            for name, icon, words, on_click in chunk:
+                b = BigButton(icon, words, vertical=True, icon_dp=110)
+                b.setObjectName(name)
+                b.setMaximumWidth(max_w)
+                b.clicked.connect(on_click)
+                lay.addWidget(b, 2)
+                buttons.append(b)
+            lay.addStretch(side)
+            rows.append(row)
+        self.retranslate(self.app.session.lang)
+        self.set_rows(rows, self.app.restyle)
         return buttons
 
 
@@ -56,8 +81,8 @@ class HomeScreen(Screen):
 
     def __init__(self, app: Any) -> None:
         super().__init__(app)
-        self.tiles = TileGrid(4)
-        self.root.addWidget(scroll(self.tiles), 1)
+        self.tiles = TileGrid(app, 4)
+        self.root.addWidget(self.tiles, 1)
         app.content.changed.connect(self.retranslate)
 
     def retranslate(self) -> None:
@@ -70,7 +95,7 @@ class HomeScreen(Screen):
         tiles.append(("tile_lookup", "search", self.tr("progress_lookup"), lambda: self.app.start_lookup()))
         if self.app.content.forms():
             tiles.append(("tile_print_form", "printer", self.tr("print_form"), lambda: self.app.go("print_form")))
-        self.tiles.set_tiles(self.app, tiles)
+        self.tiles.set_tiles(tiles)
         if not self.app.content.loaded:
             self.banner.show_message("warn", self.tr("edge_unavailable"))
         elif self.app.degraded_words():
@@ -86,8 +111,8 @@ class ServiceListScreen(Screen):
     def __init__(self, app: Any) -> None:
         super().__init__(app)
         self.category: str | None = None
-        self.tiles = TileGrid(2)
-        self.root.addWidget(scroll(self.tiles), 1)
+        self.tiles = TileGrid(app, 2)
+        self.root.addWidget(self.tiles, 1)
 
     def enter(self, category: str | None = None, **kwargs: Any) -> None:
         self.category = category
@@ -97,14 +122,46 @@ class ServiceListScreen(Screen):
         super().retranslate()
         services = self.app.content.services(self.category)
         icon = CATEGORY_ICONS.get(self.category or "", "document")
-        self.tiles.set_tiles(self.app, [
+        self.tiles.set_tiles([
             (f"service_{s.id}", icon, s.title.get(self.lang),
              lambda _=False, sid=s.id: self.app.go("detail", service_id=sid)) for s in services])
         if not services:
             self.banner.show_message("warn", self.tr("no_services"))
 
 
-class ServiceDetailScreen(Screen):
+class PrintingScreen(Screen):
+    """A screen that prints on the A4 printer: one job at a time, its outcome on the banner if the resident
+    is still on this screen when it ends."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        self._printing = False
+        app.bridge.printed.connect(self._printed)
+        app.bridge.print_failed.connect(self._print_failed)
+
+    def start_print(self, title: str, paras: list[str], prompt_id: str | None = None) -> None:
+        """Print unless a job of this screen is still running; `prompt_id` is spoken as it starts."""
+        if self._printing:
+            return
+        self.app.session.touch()
+        self._printing = True
+        self.banner.show_message("ok", self.tr("printing"))
+        if prompt_id:
+            self.app.speaker.prompt(prompt_id, self.lang)
+        self.app.print_document(title, paras, self.lang)
+
+    def _printed(self, job_id: str) -> None:
+        if self._printing and self.isVisible():
+            self._printing = False
+            self.banner.show_message("ok", self.tr("printed"))
+
+    def _print_failed(self, code: str, status: Any) -> None:
+        if self._printing and self.isVisible():
+            self._printing = False
+            self.banner.show_message("error", f"{status.message(self.lang)} {self.tr('need_help_counter')}")
+
+
+class ServiceDetailScreen(PrintingScreen):
     """Read, hear and print a service's guide, then start it: works with the WAN down (edge content)."""
 
     name = "detail"
@@ -113,9 +170,8 @@ class ServiceDetailScreen(Screen):
     def __init__(self, app: Any) -> None:
         super().__init__(app)
         self.service: Any = None
-        self.body = QWidget()
-        self.body_lay = QVBoxLayout(self.body)
-        self.root.addWidget(scroll(self.body), 1)
+        self.body = Pager(spacing=app.theme.dp(12))  # a long guide is read a page at a time
+        self.root.addWidget(self.body, 1)
         row = QHBoxLayout()
         self.start_btn = BigButton("next", "", kind="primary")
         self.start_btn.setObjectName("start")
@@ -132,9 +188,6 @@ class ServiceDetailScreen(Screen):
         self.bind(self.start_btn, "start")
         self.bind(self.hear_btn, "hear_guide")
         self.bind(self.print_btn, "print_guide")
-        app.bridge.printed.connect(self._printed)
-        app.bridge.print_failed.connect(self._print_failed)
-        self._printing = False
 
     def enter(self, service_id: str | None = None, **kwargs: Any) -> None:
         if service_id:
@@ -146,26 +199,26 @@ class ServiceDetailScreen(Screen):
 
     def retranslate(self) -> None:
         super().retranslate()
-        clear_layout(self.body_lay)
+        self.body.retranslate(self.lang)
         if self.service is None:
+            self.body.clear()
             return
         lang = self.lang
         self.prompt.setText(self.service.title.get(lang))
-        self.body_lay.addWidget(Label(self.service.summary.get(lang)))
+        paragraphs = [Label(self.service.summary.get(lang))]
         if self.service.documents:
-            self.body_lay.addWidget(Label(self.tr("documents_needed"), "title"))
-            for d in self.service.documents:
-                self.body_lay.addWidget(Label(f"• {d.get(lang)}"))
+            paragraphs.append(Label(self.tr("documents_needed"), "title"))
+            paragraphs += [Label(f"• {d.get(lang)}") for d in self.service.documents]
         guide = self._guide()
         if guide is not None:
-            for role, text in guide_paragraphs(guide, lang):
-                self.body_lay.addWidget(Label(text, role))
-        self.body_lay.addStretch(1)
+            paragraphs += [Label(text, role) for role, text in guide_paragraphs(guide, lang)]
+        for p in paragraphs:
+            p.setProperty("keep_with_next", p.property("role") == "title")
         runnable = any(s.kind != "guide" for s in self.service.steps)
         self.start_btn.setVisible(runnable)
         self.hear_btn.setVisible(guide is not None)
         self.print_btn.setVisible(guide is not None)
-        self.app.restyle(self.body)
+        self.body.set_rows(paragraphs, self.app.restyle)
 
     def speak(self) -> None:
         if self.service is not None and self.lang == "zh":
@@ -190,50 +243,27 @@ class ServiceDetailScreen(Screen):
 
     def _print(self) -> None:
         guide = self._guide()
-        if guide is None or self._printing:
-            return
-        self.app.session.touch()
-        self._printing = True
-        self.banner.show_message("ok", self.tr("printing"))
-        self.app.speaker.prompt("print_guide", self.lang)
-        paras = [t for _, t in guide_paragraphs(guide, self.lang)]
-        self.app.print_document(self.service.title.get(self.lang), paras, self.lang)
-
-    def _printed(self, job_id: str) -> None:
-        if self._printing and self.isVisible():
-            self._printing = False
-            self.banner.show_message("ok", self.tr("printed"))
-
-    def _print_failed(self, code: str, status: Any) -> None:
-        if self._printing and self.isVisible():
-            self._printing = False
-            self.banner.show_message("error", f"{status.message(self.lang)} {self.tr('need_help_counter')}")
+        if guide is not None:
+            self.start_print(self.service.title.get(self.lang), [t for _, t in guide_paragraphs(guide, self.lang)],
+                             "print_guide")
 
 
-class PrintFormScreen(Screen):
+class PrintFormScreen(PrintingScreen):
     name = "print_form"
     prompt_id = "print_form"
 
     def __init__(self, app: Any) -> None:
         super().__init__(app)
-        self.tiles = TileGrid(2)
-        self.root.addWidget(scroll(self.tiles), 1)
-        app.bridge.printed.connect(self._printed)
-        app.bridge.print_failed.connect(self._print_failed)
-        self._printing = False
+        self.tiles = TileGrid(app, 2)
+        self.root.addWidget(self.tiles, 1)
 
     def retranslate(self) -> None:
         super().retranslate()
-        self.tiles.set_tiles(self.app, [
+        self.tiles.set_tiles([
             (f"form_{f.id}", "document", f.title.get(self.lang), lambda _=False, form=f: self._print(form))
             for f in self.app.content.forms()])
 
     def _print(self, form: Any) -> None:
-        if self._printing:
-            return
-        self.app.session.touch()
-        self._printing = True
-        self.banner.show_message("ok", self.tr("printing"))
         lang = self.lang
         paras = []
         for field in form.fields:
@@ -241,15 +271,5 @@ class PrintFormScreen(Screen):
             paras.extend(["_" * 30] * max(1, field.lines))
         if form.note:
             paras.append(form.note.get(lang))
-        self.app.print_document(form.title.get(lang), paras, lang)
-
-    def _printed(self, job_id: str) -> None:
-        if self._printing and self.isVisible():
-            self._printing = False
-            self.banner.show_message("ok", self.tr("printed"))
-
-    def _print_failed(self, code: str, status: Any) -> None:
-        if self._printing and self.isVisible():
-            self._printing = False
-            self.banner.show_message("error", f"{status.message(self.lang)} {self.tr('need_help_counter')}")
+        self.start_print(form.title.get(lang), paras)
 

@@ -1,5 +1,9 @@
 """Lookup results: each application's progress steps, or a resident's payment records (ui.screens.payments),
-with icons and words, spoken; an offline answer says how old it is; no answer says where to go."""
+with icons and words, spoken; an offline answer says how old it is; no answer says where to go.
+
+A long answer is shown a page at a time (Pager, big page buttons): elderly residents do not scroll.
+Each application, and each month of payments, is one row of the pager, so its tracking number and its
+steps are always on the same page."""
 
 from __future__ import annotations
 
@@ -11,8 +15,8 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk import wire
 from ui.screens import payments as payments_view
-from ui.screens.base import Screen
-from ui.widgets import Banner, BigButton, IconLabel, Label, clear_layout, scroll
+from ui.screens.submit import FinishingScreen
+from ui.widgets import Banner, IconLabel, Label, Pager
 
 # The steps a resident sees, in order; the last one is whichever final state was reached.
 _PATH = (wire.STATUS_QUEUED, wire.STATUS_RECEIVED, wire.STATUS_IN_REVIEW)
@@ -38,20 +42,15 @@ def local_time(iso: str) -> str:
         return iso or "?"
 
 
-class LookupScreen(Screen):
+class LookupScreen(FinishingScreen):
     name = "lookup"
     prompt_id = "lookup_result"
 
     def __init__(self, app: Any) -> None:
         super().__init__(app)
-        self.body = QWidget()
-        self.body_lay = QVBoxLayout(self.body)
-        self.root.addWidget(scroll(self.body), 1)
-        self.finish_btn = BigButton("check", "", kind="primary")
-        self.finish_btn.setObjectName("finish")
-        self.finish_btn.clicked.connect(self._finish)
-        self.root.addWidget(self.finish_btn)
-        self.bind(self.finish_btn, "finish")
+        self.body = Pager(spacing=app.theme.dp(12))
+        self.root.addWidget(self.body, 1)
+        self.add_finish_button()
         self.busy = False
         self.as_of: Banner | None = None  # the "as of" line of an offline answer, when shown
         app.looked_up.connect(self._done)
@@ -88,43 +87,45 @@ class LookupScreen(Screen):
 
     def retranslate(self) -> None:
         super().retranslate()
-        clear_layout(self.body_lay)
+        self.body.retranslate(self.lang)
         self.as_of = None
         flow = self.app.session.flow
         if flow is None:
+            self.body.clear()
             return
+        self.body.set_rows(self._rows(flow), self.app.restyle)
+
+    def _rows(self, flow: Any) -> list[QWidget]:
+        """The pager's rows: what the answer says, most important first."""
         result = flow.lookup_result
         if result is None:
-            if flow.lookup_error:  # the prompt above says what happened; the icon says "the counter"
-                icon = "people" if flow.lookup_error != "needs_card" else "card"
-                self.body_lay.addWidget(IconLabel(icon, 160), 0, Qt.AlignCenter)
-            else:
-                self.body_lay.addWidget(Label("…", "title"))
-            self.body_lay.addStretch(1)
-            self.app.restyle(self.body)
-            return
+            if not flow.lookup_error:
+                return [Label("…", "title")]
+            # the prompt above says what happened; the icon says "the counter" (or "your card")
+            row = QWidget()
+            lay = QHBoxLayout(row)
+            lay.addWidget(IconLabel("people" if flow.lookup_error != "needs_card" else "card", 160), 0, Qt.AlignCenter)
+            return [row]
         self.banner.hide()
         payments = payments_view.is_payments(flow)
+        rows: list[QWidget] = []
         if flow.lookup_offline:
-            # the edge's copy: how old it is comes first, in the scrolled body (not the screen's banner)
+            # the edge's copy: how old it is comes first, on the first page (not the screen's banner)
             # so a long Tibetan offline prompt above keeps its room in elder mode
-            self.as_of = Banner()
+            self.as_of = Banner(self.body)  # parented: never a window of its own
             key = "payments_offline" if payments else "lookup_offline"
             self.as_of.show_message("warn", self.tr(key, as_of=local_time(flow.lookup_as_of or "")))
-            self.body_lay.addWidget(self.as_of)
+            rows.append(self.as_of)
         if payments:
-            for w in payments_view.build(self, flow):
-                self.body_lay.addWidget(w)
-        else:
-            apps = result.get("applications") or []
-            if not apps:
-                self.body_lay.addWidget(Label(self.tr("lookup_none"), "title"))
-            for a in apps:
-                self.body_lay.addWidget(self._application(a))
-        self.body_lay.addStretch(1)
-        self.app.restyle(self.body)
+            return rows + payments_view.build(self, flow)
+        apps = result.get("applications") or []
+        if not apps:
+            rows.append(Label(self.tr("lookup_none"), "title"))
+        return rows + [self._application(a) for a in apps]
 
     def _application(self, a: dict) -> QWidget:
+        """One application's panel: what it is, its tracking number, then its steps side by side, left
+        to right, as they follow each other: a whole application fits a page, even in elder mode."""
         box = QFrame()
         box.setObjectName("Panel")
         lay = QVBoxLayout(box)
@@ -134,18 +135,18 @@ class LookupScreen(Screen):
         num = Label(f"{self.tr('tracking_number')}: {a.get('tracking_number', '')}", "body")
         num.setObjectName("lookup_tracking")
         lay.addWidget(num)
+        steps = QHBoxLayout()
+        steps.setSpacing(self.app.theme.dp(16))
         for status, state in status_steps(a.get("status", "")):
-            row = QHBoxLayout()
             icon = {"done": "check", "current": "next", "todo": "clock"}[state]
             if state == "current" and status in (wire.STATUS_REJECTED, wire.STATUS_UNDELIVERABLE):
                 icon = "cross"
-            row.addWidget(IconLabel(icon, 48))
+            steps.addWidget(IconLabel(icon, 48), 0, Qt.AlignVCenter)
             words = Label(self.tr(f"status_{status}"), "title" if state == "current" else "body")
-            words.setProperty("role", "title" if state == "current" else "body")
             if state == "current":
                 words.setObjectName("lookup_status")
-            row.addWidget(words, 1)
-            lay.addLayout(row)
+            steps.addWidget(words, 1)
+        lay.addLayout(steps)
         return box
 
     def wipe(self) -> None:
@@ -154,14 +155,5 @@ class LookupScreen(Screen):
 
     def _done(self) -> None:
         self.busy = False
-        if self.app.current_screen() is not self:
-            return
-        self.retranslate()
-        self.speak()
-
-    def _finish(self) -> None:
-        self.app.session.touch()
-        self.app.finish_flow()
-
-    def go_back(self) -> None:
-        self._finish()
+        if self.app.current_screen() is self:
+            self.show_news()

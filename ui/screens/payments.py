@@ -2,7 +2,7 @@
 (month; kind, amount, who paid). LookupScreen puts the "as of" line above it when the answer is the
 edge's copy.
 
-LookupScreen shows this body when its flow's lookup asks for payments: one screen per lookup step
+LookupScreen pages these widgets (ui.widgets.Pager) when its flow's lookup asks for payments: one screen per lookup step
 keeps the window's navigation (ui/app.py) as it is. Who paid is said with a word AND an icon (a
 check, a government building, a warning triangle for arrears): colour is never the only cue.
 """
@@ -51,14 +51,17 @@ def build(screen: Any, flow: Any) -> list[QWidget]:
         who.setObjectName("payments_id")
         widgets.append(who)
     for (year, month), recs in payments.by_month(records):
+        # the month beside its records, not above them: a line less per month, fewer pages to turn
         box = QFrame()
         box.setObjectName("Panel")
-        lay = QVBoxLayout(box)
+        lay = QHBoxLayout(box)
         head = Label(payments.month_label(year, month, lang), "title")
         head.setObjectName("payment_month")
-        lay.addWidget(head)
+        lay.addWidget(head, 1)
+        rows = QVBoxLayout()
         for rec in recs:
-            lay.addWidget(_record_row(rec, lang, theme))
+            rows.addWidget(_record_row(rec, lang, theme))
+        lay.addLayout(rows, 3)
         widgets.append(box)
     return widgets
 
@@ -95,6 +98,6 @@ def _record_row(rec: dict, lang: str, theme: Any) -> QWidget:
     payer.setObjectName("payer_status")
     lay.addWidget(kind, 3)
     lay.addWidget(amount, 2)
-    lay.addWidget(mark, 0, Qt.AlignTop)
+    lay.addWidget(mark, 0, Qt.AlignVCenter)
     lay.addWidget(payer, 3)
     return row

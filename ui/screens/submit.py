@@ -5,21 +5,53 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout
 
 from ui.screens.base import Screen
-from ui.widgets import BigButton, IconLabel, Label, clear_layout, scroll
+from ui.widgets import Banner, BigButton, IconLabel, InfoPager, Label, info_rows
+
+
+def sentences(parts: list[str], lang: str) -> str:
+    """Short messages as one text: Chinese ends each with 。, Tibetan and others are space-separated."""
+    if lang != "zh":
+        return " ".join(parts)
+    return "".join(p if p.endswith(("。", "！", "？")) else f"{p}。" for p in parts)
+
+
+class FinishingScreen(Screen):
+    """The last screen of a flow (a receipt, a lookup's answer): one big Finish button ends the visit,
+    and so does the bar's Back, as there is nothing left to go back to."""
+
+    def add_finish_button(self) -> None:
+        self.finish_btn = BigButton("check", "", kind="primary")
+        self.finish_btn.setObjectName("finish")
+        self.finish_btn.clicked.connect(self._finish)
+        self.root.addWidget(self.finish_btn)
+        self.bind(self.finish_btn, "finish")
+
+    def show_news(self) -> None:
+        """Something arrived while the resident waits (an answer, the printer's word): show it, say it."""
+        self.retranslate()
+        self.speak()
+
+    def _finish(self) -> None:
+        self.app.session.touch()
+        self.app.finish_flow()
+
+    def go_back(self) -> None:
+        self._finish()
 
 
 class ConfirmScreen(Screen):
+    """The summary read back (and spoken) under the prompt; a page at a time if it is that long."""
+
     name = "confirm"
     prompt_id = "confirm"
 
     def __init__(self, app: Any) -> None:
         super().__init__(app)
-        self.body = QWidget()
-        self.body_lay = QVBoxLayout(self.body)
-        self.root.addWidget(scroll(self.body), 1)
+        self.rows = InfoPager(spacing=0)
+        self.root.addWidget(self.rows, 1)
         row = QHBoxLayout()
         self.change_btn = BigButton("back", "")
         self.change_btn.setObjectName("change")
@@ -35,22 +67,14 @@ class ConfirmScreen(Screen):
 
     def retranslate(self) -> None:
         super().retranslate()
+        self.rows.retranslate(self.lang)
         flow = self.app.session.flow
-        clear_layout(self.body_lay)
         if flow is None:
+            self.rows.clear()
             return
-        self.body_lay.addWidget(Label(self.tr("confirm_title"), "title"))
-        for line in flow.summary(self.lang):
-            row = QWidget()
-            lay = QHBoxLayout(row)
-            lay.setContentsMargins(0, 0, 0, 0)
-            lay.addWidget(Label(line.label, "body"), 2)
-            value = Label(line.value, "body")
-            value.setObjectName(f"summary_{line.field_id or 'extra'}")
-            lay.addWidget(value, 3)
-            self.body_lay.addWidget(row)
-        self.body_lay.addStretch(1)
-        self.app.restyle(self.body)
+        # the prompt above already asks "is this right?": every line below it is the resident's
+        lines = [(x.label, x.value, f"summary_{x.field_id or 'extra'}") for x in flow.summary(self.lang)]
+        self.rows.set_rows(info_rows(lines, self.app.theme), self.app.restyle)
 
     def wipe(self) -> None:
         super().wipe()
@@ -130,39 +154,36 @@ class SubmittingScreen(Screen):
             self.app.flow_back()
 
 
-class ResultScreen(Screen):
-    """Submitted: the tracking number big, the receipt printing; a printer fault said plainly."""
+class ResultScreen(FinishingScreen):
+    """Submitted: the application is safe (check), the tracking number big, and what happens with the
+    receipt in a banner with its own icon — a printer fault is said with a printer-fault icon and
+    words, not colour alone. All of it on one screen: nothing to scroll to."""
 
     name = "result"
     prompt_id = "receipt_printing"
 
     def __init__(self, app: Any) -> None:
         super().__init__(app)
-        body = QWidget()
-        lay = QVBoxLayout(body)
-        # most important first: the number to keep, what happens with the receipt, then the rest
-        self.tracking_label = Label("", "body", align=Qt.AlignCenter)
-        self.tracking = Label("", "number", align=Qt.AlignCenter)
-        self.tracking.setObjectName("tracking_number")
-        lay.addWidget(self.tracking_label)
-        lay.addWidget(self.tracking)
-        self.receipt_text = Label("", "body", align=Qt.AlignCenter)
-        self.receipt_text.setObjectName("receipt_status")
-        lay.addWidget(self.receipt_text)
         head = QHBoxLayout()
-        self.icon = IconLabel("check", 120)
+        self.icon = IconLabel("check", 72)
         self.status_text = Label("", "title")
         self.status_text.setObjectName("result_status")
-        head.addWidget(self.icon)
+        head.addWidget(self.icon, 0, Qt.AlignVCenter)
         head.addWidget(self.status_text, 1)
-        lay.addLayout(head)
-        lay.addStretch(1)
-        self.root.addWidget(scroll(body), 1)
-        self.finish_btn = BigButton("check", "", kind="primary")
-        self.finish_btn.setObjectName("finish")
-        self.finish_btn.clicked.connect(self._finish)
-        self.root.addWidget(self.finish_btn)
-        self.bind(self.finish_btn, "finish")
+        self.root.addLayout(head)
+        number = QHBoxLayout()
+        self.tracking_label = Label("", "body", align=Qt.AlignRight | Qt.AlignVCenter)
+        self.tracking = Label("", "tracking", align=Qt.AlignLeft | Qt.AlignVCenter)
+        self.tracking.setObjectName("tracking_number")
+        number.addWidget(self.tracking_label, 2)
+        number.addWidget(self.tracking, 5)
+        self.root.addLayout(number)
+        self.receipt = Banner(icon_dp=96)
+        self.receipt_text = self.receipt.text
+        self.receipt_text.setObjectName("receipt_status")
+        self.root.addWidget(self.receipt)
+        self.root.addStretch(1)
+        self.add_finish_button()
         self.bind(self.tracking_label, "tracking_number")
         self.printing = False
         self._printer_status: Any = None  # the printer's Status when the receipt could not print
@@ -205,20 +226,20 @@ class ResultScreen(Screen):
         if flow is None or flow.submission is None:
             for label in (self.status_text, self.tracking, self.receipt_text):
                 label.setText("")
+            self.receipt.hide()
             return
         forwarded = bool(flow.submission.get("forwarded"))
         self.status_text.setText(self.tr("submitted_online" if forwarded else "submitted_offline"))
         self.tracking.setText(flow.tracking_number or "")
-        if flow.receipt_state == "failed":
-            self.icon.set_icon("check")  # the application is safe; only the paper is missing
+        if flow.receipt_state == "failed":  # the application is safe; only the paper did not come out
             reason = self._printer_words or self.tr("printer_unavailable")
-            self.receipt_text.setText(f"{reason} {self.tr('job_kept')} {self.tr('receipt_counter')}")
+            self.receipt.show_message("warn", sentences([reason, self.tr("job_kept"), self.tr("receipt_counter")],
+                                                        self.lang), icon="printer_fault")
         elif flow.receipt_state == "printed":
-            self.icon.set_icon("check")
-            self.receipt_text.setText(self.tr("receipt_take"))
+            self.receipt.show_message("ok", self.tr("receipt_take"), icon="receipt")
         else:
-            self.icon.set_icon("check")
-            self.receipt_text.setText(self.tr("receipt_printing"))
+            self.receipt.show_message("info", self.tr("receipt_printing"), icon="printer")
+        self.app.restyle(self.receipt)
 
     @property
     def _printer_words(self) -> str:
@@ -233,8 +254,7 @@ class ResultScreen(Screen):
             return
         self.printing = False
         flow.receipt_printed()
-        self.retranslate()
-        self.speak()
+        self.show_news()
 
     def _print_failed(self, code: str, status: Any) -> None:
         flow = self.app.session.flow
@@ -243,12 +263,4 @@ class ResultScreen(Screen):
         self.printing = False
         self._printer_status = status
         flow.receipt_failed(code)
-        self.retranslate()
-        self.speak()
-
-    def _finish(self) -> None:
-        self.app.session.touch()
-        self.app.finish_flow()
-
-    def go_back(self) -> None:
-        self._finish()
+        self.show_news()
