@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from kiosk.audit import read_entries
 from ui.screenshots import SHOT_NAMES, SHOTS, SIZE, ScreenshotError, shot_path, take_screenshots, wait_for
 
 
@@ -29,6 +30,12 @@ def test_walk_saves_every_screen_in_tibetan(qapp, tmp_path):
         assert img.std() > 20, f"{path.name} looks blank"  # bars, tiles and text give plenty of contrast
         assert previous is None or not np.array_equal(img, previous), f"{path.name} is the previous screen again"
         previous = img
+
+    # The maintenance shots went through the launcher the window installed (ui.service_mode) with its
+    # services over the real devices: its audit log holds the self-tests, both passed.
+    audit = read_entries(tmp_path / "work" / "demo" / "ui" / "maintenance-audit.jsonl")
+    results = {e["test"]: e["result"] for e in audit if e["event"] == "self_test_result"}
+    assert results["card"] == "ok" and results["print"] == "ok"
 
     readme = (out / "README.md").read_text(encoding="utf-8")
     for path in expected:
