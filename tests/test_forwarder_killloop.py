@@ -60,7 +60,8 @@ def test_kill_9_while_forwarding_loses_nothing_and_duplicates_nothing(tmp_path, 
     assert edge.terminate() == 0
 
     # 2. The platform comes back (a little WAN latency per request); the edge is killed again and again.
-    platform_factory(port=platform_port, latency_s=0.004)
+    # The latency caps forwarding near 60/s, so 20 runs of at most 0.5 s cannot drain 1,000 on any machine.
+    platform_factory(port=platform_port, latency_s=0.015)
     kills_mid_forwarding = 0
     for _ in range(KILLS):
         before = platform_counts(platform_db)[0]
