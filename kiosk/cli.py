@@ -32,8 +32,8 @@ GROUPS: dict[str, str] = {
 
 
 def _config_check(args: argparse.Namespace) -> int:
-    cfg = config_mod.load(args.config)
-    print(f"{args.config or config_mod.DEFAULT_PATH}: valid (kiosk id {cfg.kiosk.id})")
+    # main() has already loaded and validated the file into args.cfg (or exited 78)
+    print(f"{args.config or config_mod.DEFAULT_PATH}: valid (kiosk id {args.cfg.kiosk.id})")
     return 0
 
 

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kiosk.pin import verify_pin
 
@@ -142,8 +143,8 @@ class PinGate:
         try:
             data = json.loads(self._state_file.read_text(encoding="utf-8"))
             failures = int(data["failures"])
-            remaining = data.get("locked_remaining_s")
-            deadline = data.get("locked_deadline")
+            remaining = _opt_float(data.get("locked_remaining_s"))
+            deadline = _opt_float(data.get("locked_deadline"))
             same_boot = bool(self._boot_id) and data.get("boot_id") == self._boot_id
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             log.warning("maintenance lock state unreadable; locking to be safe",
@@ -155,7 +156,7 @@ class PinGate:
         self._failures = max(0, min(failures, self._attempts))
         if remaining is None:
             return
-        until = float(deadline) if same_boot and deadline is not None else now + float(remaining)
+        until = deadline if same_boot and deadline is not None else now + remaining
         self._locked_until = min(until, now + self._lockout_s)  # never longer than one lockout
         self._failures = self._attempts
 
@@ -171,6 +172,11 @@ class PinGate:
         except OSError as e:  # the gate still works in memory; the journal says why it won't persist
             log.error("cannot write maintenance lock state",
                       extra={"state_file": str(self._state_file), "error": e.strerror})
+
+
+def _opt_float(value: Any) -> float | None:
+    """A stored number or None; anything else raises ValueError/TypeError (the file is unreadable)."""
+    return None if value is None else float(value)
 
 
 def _atomic_write(path: Path, data: bytes) -> None:

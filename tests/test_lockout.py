@@ -110,6 +110,13 @@ def test_corrupt_state_file_fails_closed(tmp_path, caplog):
     assert json.loads((tmp_path / "lock.json").read_text())["locked_remaining_s"] == 300
 
 
+@pytest.mark.parametrize("state", ['{"locked_remaining_s": "abc"}', '[1, 2]', '{"failures": "many"}'])
+def test_state_file_with_wrong_types_fails_closed(tmp_path, state):
+    (tmp_path / "lock.json").write_text(state)
+    g = gate(tmp_path, Clock())
+    assert g.verify(PIN).outcome is Outcome.LOCKED
+
+
 def test_state_file_holds_no_pin(tmp_path):
     g = gate(tmp_path, Clock())
     g.verify("135790")

@@ -19,8 +19,6 @@ _TEXT: dict[str, tuple[Level, str, str, str]] = {
     "disconnected": (Level.FAULT, "打印机没有连接", "པར་ཆས་དང་འབྲེལ་མཐུད་མེད།", "The printer is not connected"),
 }
 
-CODES = frozenset(_TEXT) | {"ok"}
-
 
 def status_for(code: str) -> Status:
     if code == "ok":

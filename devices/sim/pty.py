@@ -40,7 +40,6 @@ class PtyDevice:
     def plug(self) -> None:
         master, slave = os.openpty()
         tty.setraw(master)
-        attrs = termios.tcgetattr(slave)
         tty.setraw(slave)
         attrs = termios.tcgetattr(slave)
         attrs[3] &= ~termios.ECHO
