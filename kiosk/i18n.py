@@ -239,12 +239,8 @@ def has(key: str) -> bool:
     return key in _CATALOG
 
 
-def keys() -> list[str]:
-    return list(_CATALOG)
-
-
 def catalog() -> Mapping[str, tuple[str, str, str]]:
-    """Read-only view, for tests and for the maintenance screen's translation review."""
+    """A copy of the catalog, for tests and for the maintenance screen's translation review."""
     return dict(_CATALOG)
 
 

@@ -155,7 +155,7 @@ class KioskWindow(QWidget):
 
     def _bottom_bar(self) -> QFrame:
         bar, lay = self._bar()
-        self.repeat_btn = self._bar_button(lay, "bar_repeat", "repeat", self._repeat)
+        self.repeat_btn = self._bar_button(lay, "bar_repeat", "repeat", self.speaker.repeat)
         self.stop_btn = self._bar_button(lay, "bar_stop", "stop", self.speaker.stop)
         lay.addStretch(1)
         self.quieter_btn = self._bar_button(lay, "bar_quieter", "minus", self._quieter)
@@ -219,9 +219,16 @@ class KioskWindow(QWidget):
 
     def go_home(self) -> None:
         """Always a way home: any flow in progress is dropped (wiped), the session goes on."""
+        self._drop_flow()
+        self.go("home")
+
+    def _drop_flow(self) -> str | None:
+        """Wipe the flow (the session goes on) and forget the card on the reader; the flow's service id."""
+        flow = self.session.flow
+        service_id = flow.service.id if flow is not None else None
         self.session.drop_flow()
         self.bridge.forget_card()
-        self.go("home")
+        return service_id
 
     def start_service(self, service: Any) -> None:
         self.session.begin_flow(Flow(service, edge=self.edge))
@@ -258,20 +265,14 @@ class KioskWindow(QWidget):
         if flow is not None and flow.back():
             self.show_flow_step()
             return
-        service_id = flow.service.id if flow is not None else None
-        self.session.drop_flow()
-        self.bridge.forget_card()
+        service_id = self._drop_flow()
         if service_id and self.content.service(service_id) is not None:
             self.go("detail", service_id=service_id)
         else:
             self.go("home")
 
     def finish_flow(self) -> None:
-        flow = self.session.flow
-        service_id = flow.service.id if flow is not None else None
-        self.session.drop_flow()
-        self.bridge.forget_card()
-        self.go("feedback", service_id=service_id)
+        self.go("feedback", service_id=self._drop_flow())
 
     # --- work off the GUI thread ---------------------------------------------------------------------
     FORWARD_WAIT_S = 2.0  # how long the receipt waits to learn whether the platform has it already
@@ -329,14 +330,14 @@ class KioskWindow(QWidget):
 
     # --- session, language, elder mode ------------------------------------------------------------------
     def tick(self) -> None:
-        phase = self.session.tick()
-        if phase is Phase.WARNING:
-            secs = int(round(self.session.seconds_left()))
-            self.overlay.update_text(self.tr_("idle_warning", seconds=secs), secs, self.tr_("need_more_time"))
+        if self.session.tick() is Phase.WARNING:
+            self._show_countdown(int(round(self.session.seconds_left())))
+
+    def _show_countdown(self, secs: int) -> None:
+        self.overlay.update_text(self.tr_("idle_warning", seconds=secs), secs, self.tr_("need_more_time"))
 
     def _idle_warning(self, seconds: float) -> None:
-        self.overlay.update_text(self.tr_("idle_warning", seconds=int(seconds)), int(seconds),
-                                 self.tr_("need_more_time"))
+        self._show_countdown(int(seconds))
         apply_fonts(self.overlay, self.theme, self.session.lang)
         self.overlay.cover()
         self.speaker.prompt("idle_warning", self.session.lang)
@@ -365,10 +366,8 @@ class KioskWindow(QWidget):
         self.session.set_language(i18n.other_language(self.session.lang))
 
     def _language_changed(self, lang: str) -> None:
-        self.restyle(self)
-        for screen in self.screens.values():
-            if screen is self.current_screen():
-                screen.retranslate()
+        self.restyle(self)  # fonts of the new language before the screen measures its words
+        self.current_screen().retranslate()
         self._retranslate_bars()
         self.restyle(self)
         self.current_screen().speak()
@@ -397,9 +396,6 @@ class KioskWindow(QWidget):
         apply_fonts(widget, self.theme, self.session.lang)
 
     # --- voice controls ------------------------------------------------------------------------------
-    def _repeat(self) -> None:
-        self.speaker.repeat()
-
     def _louder(self) -> None:
         self.speaker.louder()
         self._show_volume()

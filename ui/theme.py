@@ -34,7 +34,6 @@ CAP_HEIGHT_MM = 7.0
 LINE_SPACING = 1.3
 ELDER_SCALE = 1.3
 MIN_CONTROL_DP = 60      # main controls (MIIT elder mode)
-MIN_MINOR_CONTROL_DP = 44
 
 ROLE_FACTORS = {"body": 1.0, "button": 1.0, "title": 1.2, "key": 1.3, "number": 1.6, "tracking": 2.4}
 # Tibetan lines are already twice as tall as Chinese ones: a Tibetan title is set apart by weight,
@@ -207,14 +206,14 @@ class Theme:
         # the tracking number is already 2.4x body: elder mode's 1.3x would only push the rest away
         return math.ceil(base * factor * (1.0 if role == "tracking" else self.scale))
 
-    def font(self, lang: str, role: str = "body", bold: bool | None = None):
+    def font(self, lang: str, role: str = "body"):
         from PySide6.QtGui import QFont
 
         lang = "zh" if role in NUMERIC_ROLES else lang
         f = QFont()
         f.setFamilies(FAMILIES[lang])
         f.setPixelSize(self.text_px(lang, role))
-        f.setBold(role in ("title", "number", "tracking") if bold is None else bold)
+        f.setBold(role in ("title", "number", "tracking"))
         return f
 
     def line_height(self, lang: str, role: str = "body") -> int:
@@ -237,7 +236,6 @@ class Theme:
         QWidget#Root, QStackedWidget, QScrollArea, QScrollArea > QWidget > QWidget {{
             background: {p['bg']}; color: {p['text']}; }}
         QLabel {{ color: {p['text']}; background: transparent; }}
-        QLabel[role="muted"] {{ color: {p['muted_text']}; }}
         QFrame#Bar {{ background: {p['bar']}; }}
         QFrame#Bar QLabel {{ color: {p['on_bar']}; }}
         BigButton {{ background: {p['surface']}; border: {self.dp(4)}px solid {p['border']};

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QPainter, QPalette, QTextLayout, QTextLine, QTextOption
+from PySide6.QtGui import QImage, QPainter, QPalette, QPixmap, QTextLayout, QTextLine, QTextOption
 from PySide6.QtWidgets import (
     QAbstractButton,
     QFrame,
@@ -37,7 +37,7 @@ from ui.theme import INK_PAD, LINE_GAP, Theme, ink_extents, is_tall, line_ink
 _TIBETAN = re.compile("[\u0f00-\u0fff]")
 _UNBOUNDED = 16_777_215  # QWIDGETSIZE_MAX: "one line, as long as it needs"
 
-# Words the kiosk catalog (kiosk/i18n.py) does not have yet; the catalog wins once it does.
+
 class _Lines:
     """Plain text laid out at one width on ink-fitted lines: each line gets the room its glyphs
     reach (at least the font's typical Tibetan ink), LINE_GAP between lines, INK_PAD around."""
@@ -581,6 +581,12 @@ def info_rows(lines: Sequence[tuple[str, str, str]], theme: Theme, icon: str | N
         lay.addWidget(shown, 1)
         rows.append(row)
     return rows
+
+
+def show_frame(preview: QLabel, image: QImage) -> None:
+    """A camera frame scaled into `preview`, in proportion; none before the preview has been laid out."""
+    if preview.width() > 10:
+        preview.setPixmap(QPixmap.fromImage(image).scaled(preview.size(), Qt.KeepAspectRatio, Qt.SmoothTransformation))
 
 
 def scroll(widget: QWidget) -> QScrollArea:

@@ -96,7 +96,6 @@ class Flow:
             raise FlowError(f"service {service.id} has no steps")
         self._index = 0
         self.state = State.ACTIVE
-        self.started_at = clock()
         # one key for this flow: a retry after a timeout must not make a second application
         self.idempotency_key = uuid.uuid4().hex
         self._wipe_data()
@@ -106,12 +105,10 @@ class Flow:
         self._card_l10n: dict[str, dict[str, str]] = {}
         self._values: dict[str, str] = {}
         self._photo: bytes | None = None
-        self.photo_skipped = False
         self.card_failures = 0
         self.tracking_ref: str | None = None  # a tracking number read from a receipt QR
         self.submission: dict | None = None
         self.submitted_at: datetime | None = None
-        self.submit_error: str | None = None
         self.receipt_state: str | None = None  # None | "printed" | "failed"
         self.receipt_error: str | None = None
         self.lookup_result: dict | None = None
@@ -126,16 +123,8 @@ class Flow:
         return self._steps[min(self._index, len(self._steps) - 1)]
 
     @property
-    def step_index(self) -> int:
-        return self._index
-
-    @property
     def kind(self) -> Kind:
         return Kind(self.step.kind)
-
-    @property
-    def steps(self) -> list[Any]:
-        return list(self._steps)
 
     @property
     def offer_counter(self) -> bool:
@@ -206,7 +195,7 @@ class Flow:
     def qr_read(self, text: str) -> bool:
         """A receipt QR was shown; False (nothing changes) when it holds no tracking number."""
         self._require(Kind.IDENTIFY, Kind.LOOKUP)
-        if "qr" not in self._methods():
+        if "qr" not in self.methods:
             raise FlowError("this step does not accept a QR code")
         match = TRACKING_RE.search(text or "")
         if not match:
@@ -217,12 +206,10 @@ class Flow:
             self._advance()
         return True
 
-    def _methods(self) -> list[str]:
-        return list(getattr(self.step, "methods", None) or ["card", "qr"])
-
     @property
     def methods(self) -> list[str]:
-        return self._methods()
+        """How this step identifies the resident: a step that names none takes a card or a receipt QR."""
+        return list(getattr(self.step, "methods", None) or ["card", "qr"])
 
     # --- form ----------------------------------------------------------------------------------
     def form_fields(self) -> list[Any]:
@@ -232,7 +219,7 @@ class Flow:
         return self.all_fields()
 
     def all_fields(self) -> list[Any]:
-        return [f for s in self._steps if s.kind == Kind.FORM for f in s.fields]
+        return list(self.service.fields)
 
     def _field(self, field_id: str) -> Any:
         for f in self.all_fields():
@@ -296,7 +283,6 @@ class Flow:
         if not jpeg:
             raise FlowError("empty photo")
         self._photo = bytes(jpeg)
-        self.photo_skipped = False
         self._advance()
 
     def skip_photo(self) -> FieldError | None:
@@ -304,7 +290,6 @@ class Flow:
         if getattr(self.step, "required", False):
             return FieldError("photo", "photo_required")
         self._photo = None
-        self.photo_skipped = True
         self._advance()
         return None
 
@@ -332,16 +317,13 @@ class Flow:
             result = self.edge.submit(self.service.id, fields, self.applicant(), photo=self._photo,
                                       lang=self.lang, idempotency_key=self.idempotency_key)
         except EdgeUnavailable:
-            self.submit_error = "edge_unavailable"
             log.warning("submit failed: edge unavailable", extra={"service": self.service.id})
             return SubmitOutcome(False, error="edge_unavailable")
         except EdgeRejected as e:
-            self.submit_error = "rejected"
             log.warning("submit rejected", extra={"service": self.service.id, "code": e.code})
             return SubmitOutcome(False, error="rejected", field_errors=self._rejected_fields(e))
         self.submission = dict(result)
         self.submitted_at = self._clock()
-        self.submit_error = None
         self._advance()
         return SubmitOutcome(True, tracking_number=self.tracking_number,
                              forwarded=bool(self.submission.get("forwarded")))
@@ -498,7 +480,7 @@ class Flow:
             lines.insert(0, SummaryLine(i18n.tr("id_number", lang), self._card["id_masked"], None))
         if self.tracking_ref:
             lines.insert(0, SummaryLine(i18n.tr("tracking_number", lang), self.tracking_ref, None))
-        if any(s.kind == Kind.PHOTO for s in self._steps):
+        if self.service.has_step(Kind.PHOTO):
             lines.append(SummaryLine(i18n.tr("photo", lang),
                                      i18n.tr("photo_taken" if self._photo else "photo_none", lang), None))
         return lines

@@ -89,7 +89,7 @@ def summary_lines(payments: Iterable[dict], lang: str) -> list[tuple[str, bool]]
         params = {"months": count_words(s.months, lang), "kind": kind_label(s.kind, lang),
                   "covered": count_words(s.covered, lang)}
         if s.covered == s.months:
-            lines.append((i18n.tr("payments_all_paid", lang, months=params["months"], kind=params["kind"]), True))
+            lines.append((i18n.tr("payments_all_paid", lang, **params), True))
         elif not s.arrears:  # a status this kiosk has no words for is not called "paid"
             lines.append((i18n.tr("payments_some_unknown", lang, **params), False))
         else:

@@ -7,6 +7,7 @@ dates are three big +/- counters. Every change goes straight into the flow, so a
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 from typing import Any
 
@@ -57,13 +58,7 @@ class DateEntry(QWidget):
             m = (m - 1 + delta) % 12 + 1
         else:
             d += delta
-        for day in range(d, 0, -1):  # clamp the day into the month (31 -> 30 / 28)
-            try:
-                date(y, m, max(1, min(day, 31)))
-                d = max(1, min(day, 31))
-                break
-            except ValueError:
-                continue
+        d = max(1, min(d, calendar.monthrange(y, m)[1]))  # within the month: 31 -> 30 / 28, never 0
         self.parts = [y, m, d]
         self._show()
 

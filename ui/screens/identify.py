@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from kiosk.i18n import LANGS
 from ui.screens.base import Screen
-from ui.widgets import BigButton
+from ui.widgets import BigButton, show_frame
 
 
 class CardAnimation(QWidget):
@@ -169,6 +169,5 @@ class IdentifyScreen(Screen):
             self.banner.show_message("warn", self.tr("qr_not_receipt"))
 
     def _frame(self, image: QImage) -> None:
-        if self.app.current_screen() is self and self.mode == "qr" and self.preview.width() > 10:
-            self.preview.setPixmap(QPixmap.fromImage(image).scaled(self.preview.size(), Qt.KeepAspectRatio,
-                                                                  Qt.SmoothTransformation))
+        if self.app.current_screen() is self and self.mode == "qr":
+            show_frame(self.preview, image)

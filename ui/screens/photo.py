@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy
 
 from ui.screens.base import Screen
-from ui.widgets import BigButton, IconLabel, Label
+from ui.widgets import BigButton, IconLabel, Label, show_frame
 
 # hint code (devices.camera.face) -> (catalog words, prompt spoken, icon)
 HINTS = {
@@ -86,9 +86,8 @@ class PhotoScreen(Screen):
         return self.app.current_screen() is self
 
     def _frame(self, image: QImage) -> None:
-        if self._here() and self.preview.width() > 10:
-            self.preview.setPixmap(QPixmap.fromImage(image).scaled(self.preview.size(), Qt.KeepAspectRatio,
-                                                                  Qt.SmoothTransformation))
+        if self._here():
+            show_frame(self.preview, image)
 
     def _face(self, check: Any) -> None:
         if not self._here() or check.hint == self.hint:
