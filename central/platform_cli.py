@@ -44,6 +44,9 @@ def _operator_call(args: argparse.Namespace, path: str, method: str = "GET", bod
     except OSError as e:
         print(f"platform not reachable at {_base(args)}: {e}", file=sys.stderr)
         return None
+    except ValueError:  # e.g. --url points at some other web server
+        print(f"{_base(args)} did not answer with JSON; is it the platform?", file=sys.stderr)
+        return None
     if code != 200:
         err = doc.get("error", {})
         problems = err.get("details", {}).get("problems", [])

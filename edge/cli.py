@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from edge.cli_content import register_content
+
 
 def _serve(args: argparse.Namespace) -> int:
     from edge.daemon import serve
@@ -44,10 +46,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     o = esub.add_parser("outbox", help="show queued submissions and dead letters")
     o.add_argument("--requeue", metavar="KEY", help="send a dead letter again (after fixing its cause)")
     o.set_defaults(func=_outbox)
-    try:
-        from edge.cli_content import register_content
-    except ModuleNotFoundError as e:
-        if e.name != "edge.cli_content":
-            raise
-    else:
-        register_content(esub)
+    register_content(esub)

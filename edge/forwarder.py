@@ -41,7 +41,7 @@ class Forwarder:
         self.idle_poll_s = idle_poll_s
         self.refresh_interval_s = refresh_interval_s
         self.refresh_batch = refresh_batch
-        self._extra = dict(extra_payload or {})  # e.g. {"kiosk_id": ...}, added to every delivery
+        self._extra = dict(extra_payload or {})  # e.g. {"edge_id": ...}, added to every delivery
         self.source = StatusSource("wan")
         self._wan = WAN_UNKNOWN
         self._wan_since = wire.now_iso()

@@ -24,6 +24,8 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,6 +184,20 @@ class Outbox:
     def id_hash(self, id_number: str) -> str:
         return idnumber.id_hash(id_number, self._id_key, length=64)
 
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """Hold the lock and one write transaction (BEGIN IMMEDIATE): COMMIT when the block ends, even
+        by return; ROLLBACK if it raises."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     # --- intake -------------------------------------------------------------------------------
     def submit(self, idempotency_key: str, kind: str, payload: dict, *, service_id: str | None = None,
                id_number: str | None = None, fingerprint_: str | None = None) -> tuple[Submission, bool]:
@@ -197,39 +213,31 @@ class Outbox:
         id_hash = self.id_hash(id_number) if id_number else None
         now, now_ts = wire.now_iso(), time.time()
         history = json.dumps([{"status": wire.STATUS_QUEUED, "at": now}])
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                row = self._db.execute("SELECT * FROM submissions WHERE idempotency_key = ?",
-                                       (idempotency_key,)).fetchone()
-                if row is not None:
-                    self._db.execute("COMMIT")
-                    if row["fingerprint"] != fp:
-                        raise IdempotencyConflict(idempotency_key, row["tracking_number"])
-                    return _row_to_submission(row), False
-                for _ in range(5):  # tracking numbers are random: retry the rare collision
-                    tracking = wire.new_tracking_number()
-                    try:
-                        self._db.execute(
-                            "INSERT INTO submissions (idempotency_key, tracking_number, kind, service_id, id_hash,"
-                            " fingerprint, status, status_history, created, updated)"
-                            " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                            (idempotency_key, tracking, kind, service_id, id_hash, fp, wire.STATUS_QUEUED,
-                             history, now, now))
-                        break
-                    except sqlite3.IntegrityError:
-                        continue
-                else:
-                    raise OutboxError("could not allocate a unique tracking number")
-                self._db.execute("INSERT INTO outbox (idempotency_key, kind, payload, created_ts)"
-                                 " VALUES (?,?,?,?)", (idempotency_key, kind, body, now_ts))
-                row = self._db.execute("SELECT * FROM submissions WHERE idempotency_key = ?",
-                                       (idempotency_key,)).fetchone()
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
+        with self._write():
+            row = self._db.execute("SELECT * FROM submissions WHERE idempotency_key = ?",
+                                   (idempotency_key,)).fetchone()
+            if row is not None:
+                if row["fingerprint"] != fp:
+                    raise IdempotencyConflict(idempotency_key, row["tracking_number"])
+                return _row_to_submission(row), False
+            for _ in range(5):  # tracking numbers are random: retry the rare collision
+                tracking = wire.new_tracking_number()
+                try:
+                    self._db.execute(
+                        "INSERT INTO submissions (idempotency_key, tracking_number, kind, service_id, id_hash,"
+                        " fingerprint, status, status_history, created, updated)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        (idempotency_key, tracking, kind, service_id, id_hash, fp, wire.STATUS_QUEUED,
+                         history, now, now))
+                    break
+                except sqlite3.IntegrityError:
+                    continue
+            else:
+                raise OutboxError("could not allocate a unique tracking number")
+            self._db.execute("INSERT INTO outbox (idempotency_key, kind, payload, created_ts)"
+                             " VALUES (?,?,?,?)", (idempotency_key, kind, body, now_ts))
+            row = self._db.execute("SELECT * FROM submissions WHERE idempotency_key = ?",
+                                   (idempotency_key,)).fetchone()
         return _row_to_submission(row), True
 
     def existing(self, idempotency_key: str, fingerprint_: str) -> Submission | None:
@@ -268,25 +276,10 @@ class Outbox:
         """The platform has the item: drop the payload (PII) and record the acknowledged status."""
         now = wire.now_iso()
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._write():
                 self._db.execute("DELETE FROM outbox WHERE idempotency_key = ?", (key,))
-                row = self._db.execute("SELECT status, status_history FROM submissions WHERE idempotency_key = ?",
-                                       (key,)).fetchone()
-                if row is not None:
-                    history = json.loads(row["status_history"])
-                    if status != row["status"]:
-                        history.append({"status": status, "at": now})
-                    self._db.execute(
-                        "UPDATE submissions SET status = ?, status_history = ?, updated = ?, forwarded_at = ?,"
-                        " status_checked_at = ?, platform_ref = ?, dead_reason = NULL"
-                        " WHERE idempotency_key = ?",
-                        (status, json.dumps(history), now, now, now, platform_ref, key))
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
+                self._set_status(key, status, now, forwarded_at=now, status_checked_at=now,
+                                 platform_ref=platform_ref, dead_reason=None)
             if self._db.execute("SELECT 1 FROM outbox LIMIT 1").fetchone() is None:
                 # Drained: old WAL frames may still hold deleted payloads; truncate them away.
                 self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -299,36 +292,23 @@ class Outbox:
     def reject(self, key: str, reason: str) -> None:
         """A permanent refusal by the platform: keep the item as a dead letter, mark the record."""
         now = wire.now_iso()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                self._db.execute("UPDATE outbox SET dead = 1, attempts = attempts + 1, last_error = ?"
-                                 " WHERE idempotency_key = ?", (reason[:500], key))
-                self._set_status(key, wire.STATUS_UNDELIVERABLE, now, dead_reason=reason[:500])
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
+        with self._write():
+            self._db.execute("UPDATE outbox SET dead = 1, attempts = attempts + 1, last_error = ?"
+                             " WHERE idempotency_key = ?", (reason[:500], key))
+            self._set_status(key, wire.STATUS_UNDELIVERABLE, now, dead_reason=reason[:500])
 
     def requeue(self, key: str) -> bool:
         """Send a dead letter again (after staff fixed the cause). False if there is none by that key."""
         now = wire.now_iso()
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                n = self._db.execute("UPDATE outbox SET dead = 0, next_attempt_at = 0 WHERE idempotency_key = ?"
-                                     " AND dead = 1", (key,)).rowcount
-                if n:
-                    self._set_status(key, wire.STATUS_QUEUED, now, dead_reason=None)
-                self._db.execute("COMMIT")
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
+        with self._write():
+            n = self._db.execute("UPDATE outbox SET dead = 0, next_attempt_at = 0 WHERE idempotency_key = ?"
+                                 " AND dead = 1", (key,)).rowcount
+            if n:
+                self._set_status(key, wire.STATUS_QUEUED, now, dead_reason=None)
         return bool(n)
 
     def _set_status(self, key: str, status: str, at: str, **extra: object) -> None:
+        """Inside a transaction: move a record to `status` (history grows on a change), setting `extra` columns."""
         row = self._db.execute("SELECT status, status_history FROM submissions WHERE idempotency_key = ?",
                                (key,)).fetchone()
         if row is None:
@@ -375,11 +355,6 @@ class Outbox:
         return [_row_to_submission(r) for r in rows]
 
     # --- lookups ------------------------------------------------------------------------------
-    def by_key(self, key: str) -> Submission | None:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM submissions WHERE idempotency_key = ?", (key,)).fetchone()
-        return _row_to_submission(row) if row else None
-
     def get(self, tracking_number: str) -> Submission | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM submissions WHERE tracking_number = ?",
@@ -408,9 +383,6 @@ class Outbox:
             dead = self._db.execute("SELECT COUNT(*) FROM outbox WHERE dead = 1").fetchone()[0]
         age = round(max(0.0, time.time() - oldest), 1) if oldest is not None else None
         return {"depth": depth, "oldest_age_s": age, "dead_letters": dead}
-
-    def depth(self) -> int:
-        return self.stats()["depth"]
 
     def ping(self) -> None:
         """Raise if the database is not usable (the daemon's watchdog check)."""

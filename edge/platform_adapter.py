@@ -146,6 +146,7 @@ class HttpPlatformAdapter:
             self._local.conn = None
 
     def close(self) -> None:
+        """Close the calling thread's connection (each thread keeps its own)."""
         self._drop()
 
     def _request(self, method: str, path: str, body: dict | None = None,

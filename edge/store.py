@@ -284,6 +284,7 @@ class ContentStore:
             _fsync_dir(Path(d))
         if final.exists():  # a same-numbered version with other content: set it aside first
             self._trash(final)
+            self._manifest_cache = None
         os.rename(building, final)
         _fsync_dir(self.versions_dir)
 

@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 
 from edge.origin_client import OriginClient, OriginError
 from edge.store import ContentStore, StoreError
 from kiosk import manifest as manifest_mod
+from kiosk import wire
 from kiosk.config import EdgeSection
 from kiosk.manifest import FileEntry, Manifest, ManifestError
 from kiosk.signing import Envelope, EnvelopeError, verify
@@ -66,10 +66,6 @@ class _Refused(Exception):
     def __init__(self, code: str, reason: str, version: int | None) -> None:
         super().__init__(reason)
         self.code, self.reason, self.version = code, reason, version
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class SyncClient:
@@ -289,7 +285,7 @@ class SyncClient:
 
     def _record(self, r: SyncResult) -> None:
         st = self._state
-        st["last_sync_at"] = _now()
+        st["last_sync_at"] = wire.now_iso()
         st["last_outcome"] = r.outcome
         st["bytes_total"] += r.bytes_downloaded
         st["active_version"] = self.store.active_version()

@@ -48,6 +48,8 @@ def publish(pack_dir: Path, manifest: Manifest, envelope: Envelope, origin: Path
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_name(dest.name + ".tmp")
             shutil.copyfile(pack_dir / f.path, tmp)
+            with open(tmp, "rb") as b:  # on disk before `latest` can point at it: never re-copied later
+                os.fsync(b.fileno())
             os.replace(tmp, dest)
             copied += f.size
         if progress:
