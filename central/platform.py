@@ -16,7 +16,6 @@ training and the demo. Real regions plug their own platform in behind edge/platf
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import re
@@ -235,11 +234,6 @@ class PlatformDB:
         return 200, self.get(tracking) or {}
 
 
-def _fingerprint(body: dict) -> str:
-    canon = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canon.encode()).hexdigest()
-
-
 def _error(status: int, code: str, message: str, **details: object) -> web.Response:
     return web.json_response(wire.error_body(code, message, **details), status=status)
 
@@ -358,7 +352,7 @@ def make_app(db: PlatformDB, latency_s: float = 0.0) -> web.Application:
         problems = _application_problems(body)
         if problems:
             return _error(422, "invalid_application", "the application is incomplete", problems=problems)
-        status, doc = db.intake_application(key, body, _fingerprint(body))
+        status, doc = db.intake_application(key, body, wire.fingerprint(body))
         if status == 201:
             log.info("application received", extra={"tracking_number": doc["tracking_number"],
                                                      "service_id": body["service_id"]})
@@ -368,7 +362,7 @@ def make_app(db: PlatformDB, latency_s: float = 0.0) -> web.Application:
         key = _key(request)
         body = await _json_body(request)
         await delay()
-        status, doc = db.intake_feedback(key, body, _fingerprint(body))
+        status, doc = db.intake_feedback(key, body, wire.fingerprint(body))
         return web.json_response(doc, status=status)
 
     async def get_application(request: web.Request) -> web.Response:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
 
-from edge.outbox import KIND_APPLICATION, KIND_FEEDBACK, IdempotencyConflict, Outbox, Submission, fingerprint
+from edge.outbox import KIND_APPLICATION, KIND_FEEDBACK, IdempotencyConflict, Outbox, Submission
 from edge.payment_cache import PaymentCache
 from edge.platform_adapter import ApplicationStatus, PlatformAdapter, PlatformError
 from edge.submission_check import field_problem, validate_feedback, validate_submission
@@ -327,7 +327,7 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
     async def post_submission(request: web.Request) -> web.Response:
         key = _idempotency_key(request)
         body = await _json_body(request)
-        fp = fingerprint(body)
+        fp = wire.fingerprint(body)
         if (answer := await replay(key, fp)) is not None:
             return answer
         if body.get("schema") != wire.SUBMISSION_SCHEMA:
@@ -433,7 +433,7 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
     async def post_feedback(request: web.Request) -> web.Response:
         key = _idempotency_key(request)
         body = await _json_body(request)
-        fp = fingerprint(body)
+        fp = wire.fingerprint(body)
         if (answer := await replay(key, fp)) is not None:
             return answer
         try:

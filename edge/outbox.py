@@ -17,7 +17,6 @@ Items the platform refuses for good stay in the outbox as dead letters (status s
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import secrets
@@ -146,12 +145,6 @@ def load_or_create_key(path: Path) -> bytes:
     return key
 
 
-def fingerprint(payload: object) -> str:
-    """A stable hash of a JSON value: same content, same fingerprint, whatever the key order."""
-    canon = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canon.encode()).hexdigest()
-
-
 def _row_to_submission(r: sqlite3.Row) -> Submission:
     return Submission(r["idempotency_key"], r["tracking_number"], r["kind"], r["service_id"], r["status"],
                       json.loads(r["status_history"]), r["created"], r["updated"], r["forwarded_at"],
@@ -208,7 +201,7 @@ class Outbox:
         """
         if kind not in KINDS:
             raise ValueError(f"unknown outbox kind {kind!r}")
-        fp = fingerprint_ or fingerprint(payload)
+        fp = fingerprint_ or wire.fingerprint(payload)
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         id_hash = self.id_hash(id_number) if id_number else None
         now, now_ts = wire.now_iso(), time.time()

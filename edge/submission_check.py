@@ -16,8 +16,8 @@ from typing import Any
 
 from kiosk import idnumber, wire
 from kiosk.content import CARD_FIELDS, LANGS, Field, Pack, Service
+from kiosk.content_model import PHONE_RE
 
-_PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _REASON_RE = re.compile(r"^[a-z0-9_]{1,40}$")
 MAX_TEXT = 500          # a text field without its own max_length
@@ -42,7 +42,7 @@ def check_field(f: Field, value: Any) -> tuple[Any, dict | None]:
             return None, field_problem(f.id, "type", "must be text")
         value = value.strip()
         if t == "phone":
-            if not _PHONE_RE.match(value):
+            if not PHONE_RE.match(value):
                 return None, field_problem(f.id, "phone", "must be an 11-digit mobile number starting with 1")
             return value, None
         if f.min_length is not None and len(value) < f.min_length:

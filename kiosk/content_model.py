@@ -7,6 +7,7 @@ here touches the disk except `Pack.clip_path`, which only joins paths.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ LANGS = ("bo", "zh", "en")
 REQUIRED_LANGS = ("bo", "zh")  # every text a resident may see exists in both
 CARD_FIELDS = ("name", "gender", "nation", "birth_date", "address", "id_number", "id_masked")
 FIELD_TYPES = ("text", "phone", "number", "choice", "date", "yesno")
+PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")  # a "phone" field: mainland mobile, 11 digits, 13x..19x
 STEP_KINDS = ("identify", "form", "photo", "confirm", "submit", "receipt", "guide", "lookup")
 IDENTIFY_METHODS = ("card", "qr")  # card = resident ID card; qr = the QR on a kiosk receipt
 # What a lookup step asks for: an application's progress, or the resident's social-insurance payments.

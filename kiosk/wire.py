@@ -7,6 +7,8 @@ documents that are stored or forwarded. Errors are `{"error": {"code": ..., "mes
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from datetime import UTC, datetime
 
@@ -79,6 +81,13 @@ def new_tracking_number() -> str:
     """e.g. "TK261125-7KQ2M9": the date it was made and 6 random characters (1e9 per day)."""
     day = datetime.now(UTC).strftime("%y%m%d")
     return f"TK{day}-" + "".join(secrets.choice(_ALPHABET) for _ in range(6))
+
+
+def fingerprint(doc: object) -> str:
+    """A stable hash of a JSON document, whatever its key order: an idempotency key replayed with a
+    different document is a conflict, with the same one a replay (edge outbox and platform alike)."""
+    canon = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canon.encode()).hexdigest()
 
 
 def error_body(code: str, message: str, **details: object) -> dict:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")  # mainland mobile: 11 digits, 13x..19x
+from kiosk.content_model import PHONE_RE
+
 _NUMBER_RE = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
 YES, NO = "yes", "no"
 
