@@ -53,10 +53,18 @@ class DropAnswerProxy:
             return
         await asyncio.gather(self._pipe(creader, uwriter), self._pipe(ureader, cwriter))
 
+    async def _shutdown(self) -> None:
+        self._server.close()
+        pipes = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for t in pipes:
+            t.cancel()
+        await asyncio.gather(*pipes, return_exceptions=True)  # no coroutine left to die unawaited
+
     def close(self) -> None:
-        self._loop.call_soon_threadsafe(self._server.close)
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        self._loop.close()
 
 
 def test_a_lost_answer_is_retried_with_the_same_key_and_makes_one_application(tmp_path, platform_factory,
