@@ -20,8 +20,7 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -29,6 +28,7 @@ from pathlib import Path
 from aiohttp import web
 
 from kiosk import idnumber, wire
+from kiosk.durable import write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -104,19 +104,6 @@ class PlatformDB:
     def close(self) -> None:
         self._db.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE (one writer at a time); COMMIT when the block ends, even by return; ROLLBACK if it
-        raises."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
-
     def _replay(self, scope: str, key: str, fp: str) -> tuple[int, dict] | None:
         row = self._db.execute("SELECT fingerprint, http_status, response FROM idempotency"
                                " WHERE scope = ? AND key = ?", (scope, key)).fetchone()
@@ -131,7 +118,7 @@ class PlatformDB:
         """One transaction: a replay of `key` answers as before; otherwise store(now) writes the item and
         returns the response, which is remembered under `key` with the item."""
         now = wire.now_iso()
-        with self._transaction():
+        with write_transaction(self._db):
             replay = self._replay(scope, key, fp)
             if replay is not None:
                 return replay
@@ -190,7 +177,7 @@ class PlatformDB:
         now = wire.now_iso()
         rows = [(id_number.upper(), r["year"], r["month"], r["kind"], r["amount_fen"], r["paid_at"],
                  r["payer_status"], now) for r in records]
-        with self._transaction():
+        with write_transaction(self._db):
             self._db.executemany("INSERT OR REPLACE INTO payments VALUES (?,?,?,?,?,?,?,?)", rows)
         return len(rows)
 
@@ -219,7 +206,7 @@ class PlatformDB:
 
     def set_status(self, tracking: str, status: str) -> tuple[int, dict]:
         now = wire.now_iso()
-        with self._transaction():
+        with write_transaction(self._db):
             row = self._db.execute("SELECT status, history FROM applications WHERE tracking_number = ?",
                                    (tracking,)).fetchone()
             if row is None:

@@ -18,7 +18,6 @@ Items the platform refuses for good stay in the outbox as dead letters (status s
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import sqlite3
 import threading
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk import idnumber, wire
+from kiosk.durable import atomic_write, write_transaction
 
 KIND_APPLICATION = "application"
 KIND_FEEDBACK = "feedback"
@@ -127,21 +127,8 @@ def load_or_create_key(path: Path) -> bytes:
             return key
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_bytes(32)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, key)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    atomic_write(path, key, mode=0o600)
     return key
 
 
@@ -181,15 +168,8 @@ class Outbox:
     def _write(self) -> Iterator[None]:
         """Hold the lock and one write transaction (BEGIN IMMEDIATE): COMMIT when the block ends, even
         by return; ROLLBACK if it raises."""
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, write_transaction(self._db):
+            yield
 
     # --- intake -------------------------------------------------------------------------------
     def submit(self, idempotency_key: str, kind: str, payload: dict, *, service_id: str | None = None,

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kiosk.config import EdgeSection
+from kiosk.durable import atomic_write, fsync_dir, write_synced
 from kiosk.manifest import FileEntry, Manifest, ManifestError, sha256_file
 
 log = logging.getLogger(__name__)
@@ -47,28 +48,6 @@ class StoreError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f"{path.name}.{secrets.token_hex(4)}.tmp")
-    _write_synced(tmp, data)
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
 
 
 class ContentStore:
@@ -238,7 +217,7 @@ class ContentStore:
             dest = self.blob_path(sha)
             dest.parent.mkdir(exist_ok=True)
             os.replace(part_path, dest)
-            _fsync_dir(dest.parent)
+            fsync_dir(dest.parent)
             return dest
 
     # --- versions --------------------------------------------------------------------------------
@@ -278,28 +257,28 @@ class ContentStore:
             dest = building / f.path
             dest.parent.mkdir(parents=True, exist_ok=True)
             os.link(self.blob_path(f.sha256), dest)
-        _write_synced(building / MANIFEST_NAME, manifest_bytes)
-        _write_synced(building / ENVELOPE_NAME, envelope_bytes)
+        write_synced(building / MANIFEST_NAME, manifest_bytes)
+        write_synced(building / ENVELOPE_NAME, envelope_bytes)
         for d, _, _ in os.walk(building, topdown=False):
-            _fsync_dir(Path(d))
+            fsync_dir(Path(d))
         if final.exists():  # a same-numbered version with other content: set it aside first
             self._trash(final)
             self._manifest_cache = None
         os.rename(building, final)
-        _fsync_dir(self.versions_dir)
+        fsync_dir(self.versions_dir)
 
     def _switch(self, version: int) -> None:
         tmp = self.root / f"current.{secrets.token_hex(4)}.tmp"
         os.symlink(f"versions/{version}", tmp)
         os.replace(tmp, self._current)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         log.info("content version active", extra={"version": version})
 
     def _trash(self, path: Path) -> None:
         """Delete a version dir so that no half-deleted dir ever looks like a complete version."""
         trash = self.versions_dir / f"{_TRASH}{path.name}-{secrets.token_hex(4)}"
         os.rename(path, trash)
-        _fsync_dir(self.versions_dir)
+        fsync_dir(self.versions_dir)
         shutil.rmtree(trash, ignore_errors=True)
 
     def _clear_partials(self) -> None:
@@ -357,7 +336,7 @@ class ContentStore:
                 raise StoreError("no_previous", f"version {active} is the oldest kept; nothing to roll back to")
             target = older[-1]
             blocked.add(active)
-            _atomic_write(self._state_path, json.dumps({"blocked_versions": sorted(blocked)}).encode())
+            atomic_write(self._state_path, json.dumps({"blocked_versions": sorted(blocked)}).encode())
             self._switch(target)
             log.warning("content rolled back", extra={"version": target, "from_version": active})
             return target

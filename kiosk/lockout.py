@@ -9,13 +9,10 @@ does not buy an attacker more of them. An unreadable state file fails closed (lo
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import json
 import logging
 import math
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kiosk.durable import atomic_write
 from kiosk.pin import verify_pin
 
 log = logging.getLogger(__name__)
@@ -168,7 +166,7 @@ class PinGate:
             state["locked_deadline"] = self._locked_until
             state["locked_remaining_s"] = max(0.0, self._locked_until - now)
         try:
-            _atomic_write(self._state_file, json.dumps(state).encode())
+            atomic_write(self._state_file, json.dumps(state).encode(), mode=0o600)
         except OSError as e:  # the gate still works in memory; the journal says why it won't persist
             log.error("cannot write maintenance lock state",
                       extra={"state_file": str(self._state_file), "error": e.strerror})
@@ -177,23 +175,3 @@ class PinGate:
 def _opt_float(value: Any) -> float | None:
     """A stored number or None; anything else raises ValueError/TypeError (the file is unreadable)."""
     return None if value is None else float(value)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

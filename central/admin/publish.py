@@ -12,18 +12,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kiosk.durable import atomic_write
 from kiosk.manifest import FileEntry, Manifest, blob_path, latest_json, manifest_path, sha256_file
 from kiosk.signing import Envelope
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def manifest_for_dir(pack_dir: Path, pack_id: str, version: int,
@@ -54,6 +45,6 @@ def publish(pack_dir: Path, manifest: Manifest, envelope: Envelope, origin: Path
             copied += f.size
         if progress:
             progress(i, len(manifest.files))
-    _atomic_write(origin / manifest_path(manifest.version), envelope.to_json())
-    _atomic_write(origin / "latest.json", latest_json(manifest.version))
+    atomic_write(origin / manifest_path(manifest.version), envelope.to_json())
+    atomic_write(origin / "latest.json", latest_json(manifest.version))
     return copied
