@@ -6,6 +6,8 @@ training and the demo. Real regions plug their own platform in behind edge/platf
   the same response and never makes a second application; the same key with another body is
   409. `BEGIN IMMEDIATE` serialises writers, so concurrent duplicates (even from two processes
   on one file) are safe.
+  Every intake is counted as first-time or replay (`GET /platform/v1/stats`, `kiosk platform
+  stats`), persisted with the data: a test can prove an edge did not re-send what was delivered.
 - Applications move received -> in_review -> approved | rejected, each change in a history.
 - It stores PII (it stands in for the government's system) but never logs it; search by ID
   number takes the number in the body, never the URL; operator listings show masked IDs.
@@ -73,7 +75,16 @@ CREATE TABLE IF NOT EXISTS feedback (
     payload          TEXT NOT NULL,
     received_at      TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS intake_counts (
+    scope     TEXT NOT NULL,
+    outcome   TEXT NOT NULL,
+    n         INTEGER NOT NULL,
+    PRIMARY KEY (scope, outcome)
+);
 """
+PLATFORM_STATS = "/platform/v1/stats"  # operator: intake counts (reference platform only, not in kiosk/wire.py)
+SCOPES = ("application", "feedback")
+OUTCOMES = ("intakes", "replays", "conflicts")
 
 # Which operator moves are allowed from each state.
 TRANSITIONS = {
@@ -110,9 +121,23 @@ class PlatformDB:
         if row is None:
             return None
         if row["fingerprint"] != fp:
+            self._count(scope, "conflicts")
             return 409, wire.error_body("idempotency_conflict",
                                         "this Idempotency-Key was already used for a different request")
+        self._count(scope, "replays")
         return 200, json.loads(row["response"])
+
+    def _count(self, scope: str, outcome: str) -> None:
+        """Inside the intake's transaction, so a count is exactly as durable as what it counts."""
+        self._db.execute("INSERT INTO intake_counts VALUES (?, ?, 1)"
+                         " ON CONFLICT (scope, outcome) DO UPDATE SET n = n + 1", (scope, outcome))
+
+    def intake_stats(self) -> dict:
+        """{scope: {"intakes": first-time intakes, "replays": same key and body again, "conflicts"}}."""
+        stats = {scope: dict.fromkeys(OUTCOMES, 0) for scope in SCOPES}
+        for r in self._db.execute("SELECT scope, outcome, n FROM intake_counts"):
+            stats.setdefault(r["scope"], dict.fromkeys(OUTCOMES, 0))[r["outcome"]] = r["n"]
+        return stats
 
     def _intake(self, scope: str, key: str, fp: str, store: Callable[[str], dict]) -> tuple[int, dict]:
         """One transaction: a replay of `key` answers as before; otherwise store(now) writes the item and
@@ -125,6 +150,7 @@ class PlatformDB:
             response = store(now)
             self._db.execute("INSERT INTO idempotency VALUES (?,?,?,?,?,?)",
                              (key, scope, fp, 201, json.dumps(response), now))
+            self._count(scope, "intakes")
         return 201, response
 
     def intake_application(self, key: str, body: dict, fp: str) -> tuple[int, dict]:
@@ -388,6 +414,9 @@ def make_app(db: PlatformDB, latency_s: float = 0.0) -> web.Application:
             return _error(400, "bad_limit", "limit must be a number")
         return web.json_response({"total": db.count(), "applications": db.list(status, limit)})
 
+    async def intake_stats(request: web.Request) -> web.Response:
+        return web.json_response(db.intake_stats())
+
     async def set_status(request: web.Request) -> web.Response:
         body = await _json_body(request)
         status = body.get("status")
@@ -401,6 +430,7 @@ def make_app(db: PlatformDB, latency_s: float = 0.0) -> web.Application:
     app = web.Application(client_max_size=8 * 1024 * 1024)
     app.router.add_post(wire.PLATFORM_APPLICATIONS, post_application)
     app.router.add_get(wire.PLATFORM_APPLICATIONS, list_applications)
+    app.router.add_get(PLATFORM_STATS, intake_stats)
     app.router.add_post(wire.PLATFORM_SEARCH, search)
     app.router.add_get(wire.PLATFORM_APPLICATION, get_application)
     app.router.add_post(wire.PLATFORM_SET_STATUS, set_status)

@@ -1,4 +1,4 @@
-"""`kiosk platform serve|set-status|list|add-payments`: run the reference platform and act as its operator."""
+"""`kiosk platform serve|set-status|list|stats|add-payments`: run the reference platform and act as its operator."""
 
 from __future__ import annotations
 
@@ -81,6 +81,16 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stats(args: argparse.Namespace) -> int:
+    from central.platform import PLATFORM_STATS
+    if (doc := _operator_call(args, PLATFORM_STATS)) is None:
+        return 1
+    for scope, counts in doc.items():
+        print(f"{scope:<12} intakes: {counts['intakes']}  replays: {counts['replays']}  "
+              f"conflicts: {counts['conflicts']}")
+    return 0
+
+
 def _id_number(text: str) -> str:
     if not idnumber.is_valid(text):  # the number itself is not echoed back
         raise argparse.ArgumentTypeError("not a valid 18-character ID number")
@@ -157,6 +167,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                                          wire.STATUS_REJECTED])
     ls.add_argument("--limit", type=int, default=100)
     ls.set_defaults(func=_list)
+    sa = psub.add_parser("stats", help="operator: first-time intakes, replays (same key resent) and conflicts")
+    sa.add_argument("--url", help="platform base URL (default: edge.platform_url from the config)")
+    sa.set_defaults(func=_stats)
     ap = psub.add_parser("add-payments", help="operator: add social-insurance payment records (demos, tests)",
                          description="Adds one record per month in the range; a month already on record for "
                                      "this person and kind is replaced.")

@@ -3,8 +3,14 @@
 One item at a time, in order, each with its idempotency key, so a crash between the platform's
 commit and our ack only leads to a replay the platform answers with the first response. A row
 is deleted only after the platform acknowledged it. While the platform is unreachable the
-forwarder backs off (exponential, full jitter, capped) and reports the WAN as down; the first
+forwarder backs off (exponential, full jitter, capped) and reports the WAN as down, with a
+status code saying why (unreachable, credentials refused, not the platform answering); the first
 success reports it up again.
+
+Scheduling uses the forwarder's own waits (monotonic clock): the `next_attempt_at` stored with an
+item is wall-clock time, which a clock step can move far off, so it is a record, not the schedule.
+An item the platform accepted is never dead-lettered: if recording the ack fails, only the ack is
+retried. Dead letters past the retention lose their personal data (at start, then hourly).
 """
 
 from __future__ import annotations
@@ -15,7 +21,13 @@ import threading
 import time
 
 from edge.outbox import KIND_APPLICATION, KIND_FEEDBACK, Outbox, OutboxItem
-from edge.platform_adapter import PlatformAdapter, PlatformRejected, PlatformUnavailable
+from edge.platform_adapter import (
+    UNAVAILABLE_AUTH,
+    UNAVAILABLE_UNEXPECTED,
+    PlatformAdapter,
+    PlatformRejected,
+    PlatformUnavailable,
+)
 from kiosk import wire
 from kiosk.status import Level, Status, StatusSource
 
@@ -23,17 +35,32 @@ log = logging.getLogger(__name__)
 
 WAN_UNKNOWN, WAN_UP, WAN_DOWN = "unknown", "up", "down"
 _MAX_INTERNAL_ERRORS = 5  # an item that keeps crashing the sender becomes a dead letter
+EXPIRY_INTERVAL_S = 3600.0  # how often dead letters past the retention are wiped
 
 WAN_DOWN_STATUS = Status(Level.DEGRADED, "wan_down",
                          "无法连接政务服务平台，申请已在本地保存，网络恢复后自动提交",
                          "གཞུང་ཞབས་ཞུའི་སྟེགས་བུ་དང་འབྲེལ་མཐུད་བྱེད་མ་ཐུབ། ཞུ་ཡིག་ས་གནས་སུ་ཉར་ཡོད། དྲ་རྒྱ་བསྐྱར་གསོ་བྱུང་རྗེས་རང་འགུལ་གྱིས་འབུལ་རྒྱུ་ཡིན།",
                          "Service platform unreachable; submissions are kept locally and sent when it returns")
+PLATFORM_AUTH_STATUS = Status(Level.DEGRADED, UNAVAILABLE_AUTH,
+                              "政务服务平台拒绝了本机的凭据，申请已在本地保存；请联系维护人员",
+                              "གཞུང་ཞབས་ཞུའི་སྟེགས་བུས་འཕྲུལ་ཆས་འདིའི་ལག་ཁྱེར་ངོས་ལེན་མ་བྱས། ཞུ་ཡིག་ས་གནས་སུ་ཉར་ཡོད། "
+                              "ཉམས་གསོ་བ་དང་འབྲེལ་བ་གནང་རོགས།",
+                              "Service platform refuses our credentials; submissions are kept locally. "
+                              "Call maintenance")
+PLATFORM_UNEXPECTED_STATUS = Status(Level.DEGRADED, UNAVAILABLE_UNEXPECTED,
+                                    "政务服务平台的应答异常，申请已在本地保存，稍后自动重试",
+                                    "གཞུང་ཞབས་ཞུའི་སྟེགས་བུའི་ལན་རྒྱུན་ལྡན་མིན། ཞུ་ཡིག་ས་གནས་སུ་ཉར་ཡོད། "
+                                    "རྗེས་སུ་རང་འགུལ་གྱིས་ཡང་བསྐྱར་ཚོད་ལྟ་བྱེད།",
+                                    "Unexpected answer from the service platform; submissions are kept locally "
+                                    "and retried")
+_DOWN_STATUSES = {UNAVAILABLE_AUTH: PLATFORM_AUTH_STATUS, UNAVAILABLE_UNEXPECTED: PLATFORM_UNEXPECTED_STATUS}
 
 
 class Forwarder:
     def __init__(self, outbox: Outbox, adapter: PlatformAdapter, *, backoff_base_s: float = 1.0,
                  backoff_cap_s: float = 60.0, idle_poll_s: float = 5.0, refresh_interval_s: float = 300.0,
-                 refresh_batch: int = 20, extra_payload: dict | None = None) -> None:
+                 refresh_batch: int = 20, extra_payload: dict | None = None,
+                 dead_letter_retention_s: float | None = 30 * 86400.0, rng: random.Random | None = None) -> None:
         self.outbox = outbox
         self.adapter = adapter
         self.backoff_base_s = backoff_base_s
@@ -41,7 +68,13 @@ class Forwarder:
         self.idle_poll_s = idle_poll_s
         self.refresh_interval_s = refresh_interval_s
         self.refresh_batch = refresh_batch
+        self._rng = rng or random.Random()  # backoff jitter; tests pass a seeded one
         self._extra = dict(extra_payload or {})  # e.g. {"edge_id": ...}, added to every delivery
+        self.dead_letter_retention_s = dead_letter_retention_s  # None: keep dead letters' data for ever
+        self._next_expiry = 0.0
+        # Accepted by the platform, ack not yet recorded locally (key -> status, platform ref).
+        self._accepted: dict[str, tuple[str, str | None]] = {}
+        self._acked_since_checkpoint = 0
         self.source = StatusSource("wan")
         self._wan = WAN_UNKNOWN
         self._wan_since = wire.now_iso()
@@ -52,8 +85,8 @@ class Forwarder:
         self._next_refresh = 0.0
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._wake = threading.Event()   # new work while the WAN is up
-        self._kick = threading.Event()   # evidence the platform is back: end a backoff early
+        self._wake = threading.Event()   # new work: ends an idle wait
+        self._kick = threading.Event()   # evidence the platform is back: ends a backoff or an idle wait
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -90,29 +123,37 @@ class Forwarder:
     def status(self) -> Status:
         return self.source.status()
 
-    def _mark(self, up: bool, error: str | None = None) -> None:
+    def _mark(self, up: bool, error: str | None = None, code: str | None = None) -> None:
+        status = Status(Level.OK, "ok", "平台连接正常", "སྟེགས་བུ་དང་འབྲེལ་མཐུད་རྒྱུན་ལྡན།",
+                        "Service platform reachable") if up else _DOWN_STATUSES.get(code or "", WAN_DOWN_STATUS)
         with self._lock:
             new = WAN_UP if up else WAN_DOWN
-            changed = new != self._wan
-            if changed:
+            if new != self._wan:
                 self._wan, self._wan_since = new, wire.now_iso()
             if up:
                 self._failures, self._last_ok = 0, wire.now_iso()
             else:
                 self._failures += 1
                 self._last_error = error
-        if changed:
-            log.info("wan state", extra={"wan": new, "error": error})
-            self.source.set_status(Status(Level.OK, "ok", "平台连接正常", "སྟེགས་བུ་དང་འབྲེལ་མཐུད་རྒྱུན་ལྡན།",
-                                          "Service platform reachable") if up else WAN_DOWN_STATUS)
+        if not status.same_as(self.source.status()):  # also when the reason changes while down
+            log.info("wan state", extra={"wan": new, "code": status.code, "error": error})
+            self.source.set_status(status)
 
     def backoff_s(self) -> float:
         """Full jitter over an exponentially growing, capped window."""
         window = min(self.backoff_cap_s, self.backoff_base_s * 2 ** min(self._failures - 1, 30))
-        return random.uniform(window / 2, window)
+        return self._rng.uniform(window / 2, window)
 
     # --- work ---------------------------------------------------------------------------------
     def _send(self, item: OutboxItem) -> None:
+        if item.idempotency_key not in self._accepted:
+            self._accepted[item.idempotency_key] = self._deliver(item)
+        status, ref = self._accepted[item.idempotency_key]
+        self.outbox.ack(item.idempotency_key, status, ref, checkpoint=False)  # forward_once checkpoints
+        del self._accepted[item.idempotency_key]
+
+    def _deliver(self, item: OutboxItem) -> tuple[str, str | None]:
+        """Hand the item to the platform; (status to record, the platform's own number if it differs)."""
         payload = {**item.payload, **self._extra, "tracking_number": item.tracking_number,
                    "submitted_at": item.created}
         if item.kind == KIND_APPLICATION:
@@ -126,11 +167,19 @@ class Forwarder:
             ack = sender(item.idempotency_key, payload) if sender else None
         status = ack.status if ack is not None and ack.status in wire.STATUSES else wire.STATUS_RECEIVED
         ref = ack.tracking_number if ack is not None and ack.tracking_number != item.tracking_number else None
-        self.outbox.ack(item.idempotency_key, status if item.kind == KIND_APPLICATION else wire.STATUS_RECEIVED,
-                        ref)
+        return (status if item.kind == KIND_APPLICATION else wire.STATUS_RECEIVED), ref
 
     def forward_once(self, batch: int = 20, *, ignore_backoff: bool = False) -> tuple[int, float | None]:
-        """Send the due items in order. Returns (delivered, backoff in s if the platform is unavailable)."""
+        """Send the due items in order. Returns (delivered, backoff in s if the platform is unavailable).
+        After a batch with acks the WAL is truncated, taking the acked payloads' old pages with it."""
+        try:
+            return self._forward_batch(batch, ignore_backoff)
+        finally:
+            if self._acked_since_checkpoint:
+                self._acked_since_checkpoint = 0
+                self.outbox.checkpoint()
+
+    def _forward_batch(self, batch: int, ignore_backoff: bool) -> tuple[int, float | None]:
         delivered = 0
         for item in self.outbox.next_batch(batch, now=float("inf") if ignore_backoff else None):
             if self._stop.is_set():
@@ -138,7 +187,7 @@ class Forwarder:
             try:
                 self._send(item)
             except PlatformUnavailable as e:
-                self._mark(False, str(e))
+                self._mark(False, str(e), e.code)
                 delay = self.backoff_s()
                 self.outbox.defer(item.idempotency_key, str(e), delay)
                 return delivered, delay
@@ -150,14 +199,18 @@ class Forwarder:
                 continue
             except Exception as e:  # a bug must not stop the queue for long: retry a few times, then park it
                 log.exception("forwarding failed", extra={"tracking_number": item.tracking_number})
+                if item.idempotency_key in self._accepted:
+                    # The platform has it; only recording the ack failed (e.g. the disk): retry just that.
+                    return delivered, self.backoff_cap_s
                 error = f"internal error: {type(e).__name__}"
-                if item.attempts + 1 >= _MAX_INTERNAL_ERRORS:
+                if item.internal_errors + 1 >= _MAX_INTERNAL_ERRORS:
                     self.outbox.reject(item.idempotency_key, error)
                     continue
-                self.outbox.defer(item.idempotency_key, error, self.backoff_cap_s)
+                self.outbox.defer(item.idempotency_key, error, self.backoff_cap_s, internal=True)
                 return delivered, self.backoff_cap_s
             self._mark(True)
             delivered += 1
+            self._acked_since_checkpoint += 1
             with self._lock:
                 self._forwarded += 1
         return delivered, None
@@ -171,7 +224,7 @@ class Forwarder:
             try:
                 st = self.adapter.get_status(sub.platform_ref or sub.tracking_number)
             except PlatformUnavailable as e:
-                self._mark(False, str(e))
+                self._mark(False, str(e), e.code)
                 return -1
             except PlatformRejected as e:
                 log.warning("status refresh refused", extra={"tracking_number": sub.tracking_number,
@@ -183,12 +236,26 @@ class Forwarder:
                 confirmed += 1
         return confirmed
 
+    def expire_dead_letters(self) -> int:
+        """Wipe the personal data of dead letters past the retention; how many were wiped."""
+        if self.dead_letter_retention_s is None:
+            return 0
+        n = self.outbox.expire_dead_letters(self.dead_letter_retention_s)
+        if n:
+            log.info("dead letters wiped after retention", extra={"wiped": n})
+        return n
+
     def _run(self) -> None:
-        kicked = True  # a fresh start knows nothing of the WAN: try once now, whatever the old backoff said
         while not self._stop.is_set():
             self._wake.clear()
+            self._kick.clear()
             try:
-                delivered, delay = self.forward_once(ignore_backoff=kicked)
+                if time.monotonic() >= self._next_expiry:
+                    self._next_expiry = time.monotonic() + EXPIRY_INTERVAL_S
+                    self.expire_dead_letters()
+                # Every pass follows one of our own (monotonic) waits, so whatever is queued is due now:
+                # the wall-clock next_attempt_at in the file may be far off after a clock step.
+                delivered, delay = self.forward_once(ignore_backoff=True)
                 if delay is None and time.monotonic() >= self._next_refresh:
                     self._next_refresh = time.monotonic() + self.refresh_interval_s
                     if self.refresh_statuses() < 0:
@@ -196,9 +263,7 @@ class Forwarder:
             except Exception:  # the database or a bug: keep the thread alive, try again later
                 log.exception("forwarder loop failed")
                 delivered, delay = 0, self.backoff_cap_s
-            kicked = False
             if delay is not None:
-                self._kick.clear()
-                kicked = self._kick.wait(delay)
+                self._kick.wait(delay)  # new items (wake) do not cut a backoff short; the platform's return does
             elif delivered == 0:
-                self._wake.wait(self.idle_poll_s)
+                self._wake.wait(self.idle_poll_s)  # platform_reachable() sets _wake too

@@ -12,7 +12,13 @@ PII is overwritten, not just unlinked from the page list). Two tables with two j
   the ID number itself.
 
 Items the platform refuses for good stay in the outbox as dead letters (status shows them,
-`requeue` sends them again after staff fixed the cause): nothing is dropped silently.
+`requeue` sends them again after staff fixed the cause): nothing is dropped silently. After the
+retention (`edge.dead_letter_retention_days`) a dead letter's payload is wiped: only its tracking
+number, service and reason stay, and it can no longer be requeued.
+
+Each application also records when its receipt was shown to the resident (`shown_at`); one never
+shown (the kiosk crashed between the commit and the receipt) is listed by `unconfirmed()` so staff
+can tell the resident their number.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from kiosk import idnumber, wire
@@ -34,6 +41,8 @@ KIND_APPLICATION = "application"
 KIND_FEEDBACK = "feedback"
 KIND_EVENT = "event"
 KINDS = (KIND_APPLICATION, KIND_FEEDBACK, KIND_EVENT)
+UNCONFIRMED_GRACE_S = 120  # a receipt is normally shown within seconds; after this staff should know
+WIPED_PAYLOAD = {"wiped": True}  # what a dead letter's payload becomes after the retention
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -50,7 +59,8 @@ CREATE TABLE IF NOT EXISTS submissions (
     forwarded_at      TEXT,
     status_checked_at TEXT,
     platform_ref      TEXT,
-    dead_reason       TEXT
+    dead_reason       TEXT,
+    shown_at          TEXT
 );
 CREATE INDEX IF NOT EXISTS submissions_id_hash ON submissions(id_hash);
 CREATE TABLE IF NOT EXISTS outbox (
@@ -62,14 +72,36 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts          INTEGER NOT NULL DEFAULT 0,
     next_attempt_at   REAL NOT NULL DEFAULT 0,
     last_error        TEXT,
-    dead              INTEGER NOT NULL DEFAULT 0
+    dead              INTEGER NOT NULL DEFAULT 0,
+    internal_errors   INTEGER NOT NULL DEFAULT 0,
+    dead_at           REAL,
+    wiped_at          REAL
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(dead, next_attempt_at, seq);
 """
+# Columns added after the first release: (table, column, declaration, backfill for existing rows).
+# Existing records' receipts count as shown; existing dead letters' retention starts at the upgrade.
+_ADDED_COLUMNS = (
+    ("submissions", "shown_at", "TEXT", "UPDATE submissions SET shown_at = created"),
+    ("outbox", "internal_errors", "INTEGER NOT NULL DEFAULT 0", None),
+    ("outbox", "dead_at", "REAL", "UPDATE outbox SET dead_at = :now WHERE dead = 1"),
+    ("outbox", "wiped_at", "REAL", None),
+)
+_INDEXES = "CREATE INDEX IF NOT EXISTS submissions_unshown ON submissions(created) WHERE shown_at IS NULL;"
 
 
 class OutboxError(Exception):
     pass
+
+
+class DeadLetterWiped(OutboxError):
+    """The dead letter's personal data was wiped after the retention: there is nothing left to send."""
+
+    def __init__(self, key: str, tracking_number: str) -> None:
+        super().__init__(f"{tracking_number}: its personal data was wiped after the dead-letter retention; "
+                         "the resident must apply again")
+        self.key = key
+        self.tracking_number = tracking_number
 
 
 class IdempotencyConflict(OutboxError):
@@ -117,6 +149,7 @@ class OutboxItem:
     created: str
     attempts: int
     last_error: str | None
+    internal_errors: int = 0
 
 
 def load_or_create_key(path: Path) -> bytes:
@@ -151,6 +184,18 @@ class Outbox:
         for pragma in ("journal_mode=WAL", "synchronous=FULL", "secure_delete=ON", "foreign_keys=ON"):
             self._db.execute(f"PRAGMA {pragma}")
         self._db.executescript(_SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Add the columns an older outbox file lacks (one transaction), then their indexes."""
+        with self._write():
+            for table, column, decl, backfill in _ADDED_COLUMNS:
+                have = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
+                if column not in have:
+                    self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+                    if backfill:
+                        self._db.execute(backfill, {"now": time.time()})
+        self._db.executescript(_INDEXES)
 
     @classmethod
     def open(cls, data_dir: Path) -> Outbox:
@@ -242,43 +287,83 @@ class Outbox:
             if r["next_attempt_at"] > now:
                 break
             items.append(OutboxItem(r["seq"], r["idempotency_key"], r["kind"], json.loads(r["payload"]),
-                                    r["tracking_number"], r["created"], r["attempts"], r["last_error"]))
+                                    r["tracking_number"], r["created"], r["attempts"], r["last_error"],
+                                    r["internal_errors"]))
         return items
 
-    def ack(self, key: str, status: str = wire.STATUS_RECEIVED, platform_ref: str | None = None) -> None:
-        """The platform has the item: drop the payload (PII) and record the acknowledged status."""
+    def ack(self, key: str, status: str = wire.STATUS_RECEIVED, platform_ref: str | None = None, *,
+            checkpoint: bool = True) -> None:
+        """The platform has the item: drop the payload (PII) and record the acknowledged status.
+        `checkpoint=False` leaves the WAL for the caller to checkpoint() after a batch (cheaper)."""
         now = wire.now_iso()
         with self._lock:
             with self._write():
                 self._db.execute("DELETE FROM outbox WHERE idempotency_key = ?", (key,))
                 self._set_status(key, status, now, forwarded_at=now, status_checked_at=now,
                                  platform_ref=platform_ref, dead_reason=None)
-            if self._db.execute("SELECT 1 FROM outbox LIMIT 1").fetchone() is None:
-                # Drained: old WAL frames may still hold deleted payloads; truncate them away.
-                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if checkpoint:
+                self.checkpoint()
 
-    def defer(self, key: str, error: str, backoff_s: float) -> None:
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database file and truncate it: WAL frames still hold the pages from
+        before a delete, i.e. the payloads just removed (secure_delete only clears the new pages)."""
         with self._lock:
-            self._db.execute("UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?"
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def defer(self, key: str, error: str, backoff_s: float, *, internal: bool = False) -> None:
+        """Try again in backoff_s. `internal`: our own error, counted apart from network deferrals."""
+        counter = "internal_errors" if internal else "attempts"
+        with self._lock:
+            self._db.execute(f"UPDATE outbox SET {counter} = {counter} + 1, last_error = ?, next_attempt_at = ?"
                              " WHERE idempotency_key = ?", (error[:500], time.time() + backoff_s, key))
 
     def reject(self, key: str, reason: str) -> None:
         """A permanent refusal by the platform: keep the item as a dead letter, mark the record."""
         now = wire.now_iso()
         with self._write():
-            self._db.execute("UPDATE outbox SET dead = 1, attempts = attempts + 1, last_error = ?"
-                             " WHERE idempotency_key = ?", (reason[:500], key))
+            self._db.execute("UPDATE outbox SET dead = 1, dead_at = ?, attempts = attempts + 1, last_error = ?"
+                             " WHERE idempotency_key = ?", (time.time(), reason[:500], key))
             self._set_status(key, wire.STATUS_UNDELIVERABLE, now, dead_reason=reason[:500])
 
     def requeue(self, key: str) -> bool:
-        """Send a dead letter again (after staff fixed the cause). False if there is none by that key."""
+        """Send a dead letter again (after staff fixed the cause). False if there is none by that key;
+        DeadLetterWiped if its personal data is already gone (nothing left to send)."""
         now = wire.now_iso()
         with self._write():
-            n = self._db.execute("UPDATE outbox SET dead = 0, next_attempt_at = 0 WHERE idempotency_key = ?"
-                                 " AND dead = 1", (key,)).rowcount
+            row = self._db.execute("SELECT o.wiped_at, s.tracking_number FROM outbox o JOIN submissions s"
+                                   " USING (idempotency_key) WHERE o.idempotency_key = ? AND o.dead = 1",
+                                   (key,)).fetchone()
+            if row is None:
+                return False
+            if row["wiped_at"] is not None:
+                raise DeadLetterWiped(key, row["tracking_number"])
+            # Staff fixed the cause: the item gets a full set of internal-error retries again.
+            self._db.execute("UPDATE outbox SET dead = 0, dead_at = NULL, next_attempt_at = 0, internal_errors = 0"
+                             " WHERE idempotency_key = ?", (key,))
+            self._set_status(key, wire.STATUS_QUEUED, now, dead_reason=None)
+        return True
+
+    def requeue_all(self) -> tuple[int, int]:
+        """Requeue every dead letter that still has its data, in their original order.
+        Returns (requeued, wiped ones left as they are)."""
+        with self._lock:
+            rows = self._db.execute("SELECT idempotency_key, wiped_at FROM outbox WHERE dead = 1 ORDER BY seq"
+                                    ).fetchall()
+            requeued = sum(self.requeue(r["idempotency_key"]) for r in rows if r["wiped_at"] is None)
+        return requeued, sum(r["wiped_at"] is not None for r in rows)
+
+    def expire_dead_letters(self, retention_s: float, now: float | None = None) -> int:
+        """Wipe the payload (the only PII) of dead letters older than retention_s; how many were wiped."""
+        now = time.time() if now is None else now
+        stub = json.dumps(WIPED_PAYLOAD)
+        with self._lock:
+            with self._write():
+                n = self._db.execute("UPDATE outbox SET payload = ?, wiped_at = ? WHERE dead = 1"
+                                     " AND wiped_at IS NULL AND dead_at <= ?",
+                                     (stub, now, now - retention_s)).rowcount
             if n:
-                self._set_status(key, wire.STATUS_QUEUED, now, dead_reason=None)
-        return bool(n)
+                self.checkpoint()
+        return n
 
     def _set_status(self, key: str, status: str, at: str, **extra: object) -> None:
         """Inside a transaction: move a record to `status` (history grows on a change), setting `extra` columns."""
@@ -341,21 +426,50 @@ class Outbox:
         return [_row_to_submission(r) for r in rows]
 
     def dead_letters(self) -> list[dict]:
+        """Every dead letter, oldest first; `wiped` once its personal data is gone (no requeue)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT o.idempotency_key, o.kind, o.attempts, o.last_error, s.tracking_number, s.service_id"
+                "SELECT o.idempotency_key, o.kind, o.attempts, o.last_error, o.dead_at,"
+                " o.wiped_at IS NOT NULL AS wiped, s.tracking_number, s.service_id"
                 " FROM outbox o JOIN submissions s USING (idempotency_key) WHERE o.dead = 1 ORDER BY o.seq"
             ).fetchall()
+        return [{**dict(r), "wiped": bool(r["wiped"])} for r in rows]
+
+    # --- receipts shown -------------------------------------------------------------------------
+    def mark_shown(self, tracking_number: str) -> bool:
+        """The resident saw the receipt (the first time counts). False if the number is unknown."""
+        with self._lock:
+            return self._db.execute("UPDATE submissions SET shown_at = COALESCE(shown_at, ?)"
+                                    " WHERE tracking_number = ?", (wire.now_iso(), tracking_number)).rowcount > 0
+
+    def _unconfirmed_where(self, min_age_s: float) -> tuple[str, tuple]:
+        cutoff = (datetime.now(UTC) - timedelta(seconds=min_age_s)).isoformat(timespec="seconds")
+        return " FROM submissions WHERE shown_at IS NULL AND kind = ? AND created <= ?", (KIND_APPLICATION, cutoff)
+
+    def unconfirmed(self, min_age_s: float = UNCONFIRMED_GRACE_S) -> list[dict]:
+        """Applications whose receipt was never shown, made at least min_age_s ago, oldest first
+        (no personal data: staff use the tracking number)."""
+        where, args = self._unconfirmed_where(min_age_s)
+        with self._lock:
+            rows = self._db.execute("SELECT tracking_number, service_id, created, status" + where
+                                    + " ORDER BY created, rowid", args).fetchall()
         return [dict(r) for r in rows]
 
     def stats(self) -> dict:
-        """Depth (pending, not dead), age of the oldest pending item in seconds, dead letters."""
+        """Depth (pending, not dead), age of the oldest pending item in seconds, dead letters and the
+        age of the oldest one, applications whose receipt was never shown."""
+        where, args = self._unconfirmed_where(UNCONFIRMED_GRACE_S)
         with self._lock:
             depth, oldest = self._db.execute(
                 "SELECT COUNT(*), MIN(created_ts) FROM outbox WHERE dead = 0").fetchone()
-            dead = self._db.execute("SELECT COUNT(*) FROM outbox WHERE dead = 1").fetchone()[0]
-        age = round(max(0.0, time.time() - oldest), 1) if oldest is not None else None
-        return {"depth": depth, "oldest_age_s": age, "dead_letters": dead}
+            dead, dead_oldest = self._db.execute(
+                "SELECT COUNT(*), MIN(COALESCE(dead_at, created_ts)) FROM outbox WHERE dead = 1").fetchone()
+            unconfirmed = self._db.execute("SELECT COUNT(*)" + where, args).fetchone()[0]
+        now = time.time()
+        age = round(max(0.0, now - oldest), 1) if oldest is not None else None
+        dead_age = round(max(0.0, now - dead_oldest), 1) if dead_oldest is not None else None
+        return {"depth": depth, "oldest_age_s": age, "dead_letters": dead, "dead_oldest_age_s": dead_age,
+                "unconfirmed": unconfirmed}
 
     def ping(self) -> None:
         """Raise if the database is not usable (the daemon's watchdog check)."""

@@ -2,9 +2,10 @@
 
 Every region runs a different platform; the forwarder and the local API only see the
 `PlatformAdapter` protocol below, and its two kinds of failure:
-- `PlatformUnavailable`: try again later (network down, timeout, 5xx, 429). The item stays queued.
-- `PlatformRejected`: the platform refused this item for good (4xx with a reason). Retrying the
-  same bytes cannot help; the item becomes a dead letter for staff.
+- `PlatformUnavailable`: try again later (network down, timeout, 5xx, 429, our credentials refused,
+  anything that is not the platform's own answer). The item stays queued; `code` says why.
+- `PlatformRejected`: the platform refused this item for good: HTTP 400/409/422 with the platform's
+  own JSON error code. Retrying the same bytes cannot help; the item becomes a dead letter for staff.
 
 `HttpPlatformAdapter` speaks the reference platform's HTTP API (central/platform.py). It is
 synchronous (stdlib http.client): it runs in the forwarder's thread and in worker threads of
@@ -33,8 +34,20 @@ class PlatformError(Exception):
     pass
 
 
+UNAVAILABLE_NETWORK = "wan_down"               # not reachable, timeout, 5xx, 408/425/429
+UNAVAILABLE_AUTH = "platform_auth"             # 401/403: the platform (or a proxy) refuses our credentials
+UNAVAILABLE_UNEXPECTED = "platform_unexpected"  # an answer that is not the platform's: 404/405/413, HTML...
+# Only these statuses, carrying the platform's JSON error code, are a refusal of the item itself.
+PERMANENT_STATUSES = (400, 409, 422)
+
+
 class PlatformUnavailable(PlatformError):
-    """Temporary: the platform could not be reached or asked us to come back later."""
+    """Temporary: the platform could not be reached, asked us to come back later, refused our
+    credentials or did not answer as the platform. `code` is one of the UNAVAILABLE_* values."""
+
+    def __init__(self, message: str, code: str = UNAVAILABLE_NETWORK) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class PlatformRejected(PlatformError):
@@ -180,22 +193,31 @@ class HttpPlatformAdapter:
             doc = None
         if status >= 500 or status in (408, 425, 429):
             raise PlatformUnavailable(f"platform answered HTTP {status}")
+        if status in (401, 403):
+            raise PlatformUnavailable(f"platform refuses our credentials (HTTP {status})", UNAVAILABLE_AUTH)
         if not isinstance(doc, dict):
-            if 200 <= status < 300:  # e.g. a captive portal or proxy page: not the platform talking
-                raise PlatformUnavailable(f"platform answered HTTP {status} without a JSON document")
-            doc = {}
+            # e.g. a captive portal or proxy page: not the platform talking
+            raise PlatformUnavailable(f"platform answered HTTP {status} without a JSON document",
+                                      UNAVAILABLE_UNEXPECTED)
         return status, doc
 
     @staticmethod
-    def _rejected(status: int, doc: dict) -> PlatformRejected:
-        err = doc.get("error") if isinstance(doc.get("error"), dict) else {}
-        return PlatformRejected(str(err.get("code") or f"http_{status}"),
-                                str(err.get("message") or f"platform answered HTTP {status}"), status)
+    def _refusal(status: int, doc: dict) -> PlatformError:
+        """A non-success answer: permanent only if it is the platform refusing the request in its own
+        words (a PERMANENT_STATUSES status with {"error": {"code", "message"}}); anything else may be a
+        proxy, a wrong URL or a platform mid-upgrade, so try again later."""
+        err = doc.get("error")
+        if status in PERMANENT_STATUSES and isinstance(err, dict) and isinstance(err.get("code"), str) \
+                and err["code"]:
+            return PlatformRejected(err["code"], str(err.get("message") or f"platform answered HTTP {status}"),
+                                    status)
+        return PlatformUnavailable(f"platform answered HTTP {status} without its error code",
+                                   UNAVAILABLE_UNEXPECTED)
 
     def _submit(self, path: str, key: str, payload: dict) -> Ack:
         status, doc = self._request("POST", path, payload, key)
         if status not in (200, 201):
-            raise self._rejected(status, doc)
+            raise self._refusal(status, doc)
         try:
             return Ack(str(doc["tracking_number"]), str(doc.get("status") or wire.STATUS_RECEIVED))
         except KeyError:
@@ -210,10 +232,11 @@ class HttpPlatformAdapter:
     def get_status(self, tracking_number: str) -> ApplicationStatus | None:
         path = wire.PLATFORM_APPLICATION.format(tracking_number=quote(tracking_number, safe=""))
         status, doc = self._request("GET", path)
-        if status == 404:
-            return None
+        err = doc.get("error")
+        if status == 404 and isinstance(err, dict) and err.get("code") == "not_found":
+            return None  # the platform itself says it does not know the number (not a proxy's 404)
         if status != 200:
-            raise self._rejected(status, doc)
+            raise self._refusal(status, doc)
         try:
             return _status_from(doc)
         except (KeyError, TypeError, ValueError):
@@ -224,7 +247,7 @@ class HttpPlatformAdapter:
         answer is temporary (a proxy page, a platform mid-upgrade), not a refusal."""
         status, doc = self._request("POST", path, {"id_number": id_number})
         if status != 200:
-            raise self._rejected(status, doc)
+            raise self._refusal(status, doc)
         try:
             return [parse(d) for d in doc[key]]
         except (KeyError, TypeError, ValueError):

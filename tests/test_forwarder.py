@@ -3,8 +3,12 @@ status refresh. Small backoffs so a test never waits long."""
 
 from __future__ import annotations
 
+import json
+import os
+import random
 import sqlite3
 import time
+import urllib.request
 from collections.abc import Callable
 
 import pytest
@@ -15,6 +19,8 @@ from edge.platform_adapter import HttpPlatformAdapter
 from kiosk import wire
 from tests.conftest import free_port
 from tests.fixtures_edge import make_id
+
+SEED = int(os.environ.get("KIOSK_TEST_SEED", "7"))
 
 
 def wait_for(cond: Callable[[], object], timeout: float = 15.0) -> None:
@@ -33,6 +39,13 @@ def platform_rows(tmp_path) -> list[tuple]:
         return []
     finally:
         db.close()
+
+
+def replays(url: str) -> int:
+    """How often the platform was sent an application it already had (no kills here: must stay 0)."""
+    from central.platform import PLATFORM_STATS
+    with urllib.request.urlopen(url + PLATFORM_STATS, timeout=5) as resp:
+        return json.loads(resp.read())["application"]["replays"]
 
 
 def queue(outbox: Outbox, n: int, code: str = "SS-0101", start: int = 0) -> list[str]:
@@ -57,9 +70,11 @@ def outbox(tmp_path):
 @pytest.fixture
 def make_forwarder(outbox):
     made = []
+    print(f"forwarder jitter seed {SEED} (KIOSK_TEST_SEED)")
 
     def make(url: str, **kw) -> Forwarder:
-        opts = {"backoff_base_s": 0.05, "backoff_cap_s": 0.2, "idle_poll_s": 0.05, "refresh_interval_s": 0.1}
+        opts = {"backoff_base_s": 0.05, "backoff_cap_s": 0.2, "idle_poll_s": 0.05, "refresh_interval_s": 0.1,
+                "rng": random.Random(SEED)}
         fw = Forwarder(outbox, HttpPlatformAdapter(url, timeout=2), **{**opts, **kw})
         made.append(fw)
         fw.start()
@@ -80,6 +95,7 @@ def test_platform_up_items_arrive_in_order_and_are_marked_received(tmp_path, out
     assert [r[1] for r in platform_rows(tmp_path)] == tracking  # the receipt's number is the platform's
     assert all(outbox.get(t).status == wire.STATUS_RECEIVED for t in tracking)
     assert fw.state()["wan"] == "up" and fw.status().code == "ok"
+    assert replays(platform.url) == 0  # each delivered once, not merely stored once
 
 
 def test_platform_down_then_back_on_the_same_port_delivers_exactly_once(tmp_path, outbox, platform_factory,
@@ -94,11 +110,12 @@ def test_platform_down_then_back_on_the_same_port_delivers_exactly_once(tmp_path
     assert outbox.get(tracking[0]).status == wire.STATUS_QUEUED
     wait_for(lambda: fw.state()["consecutive_failures"] >= 3)  # it keeps trying, with backoff
 
-    platform_factory(port=port)
+    platform = platform_factory(port=port)
     wait_for(lambda: outbox.stats()["depth"] == 0)
     assert fw.state()["wan"] == "up"
     rows = platform_rows(tmp_path)
     assert len(rows) == 3 and len({r[0] for r in rows}) == 3
+    assert replays(platform.url) == 0
 
 
 def test_new_item_is_forwarded_promptly_when_woken(tmp_path, outbox, platform_factory, make_forwarder):
@@ -153,7 +170,9 @@ def test_feedback_is_forwarded_with_its_key(tmp_path, outbox, platform_factory, 
 
 
 def test_backoff_grows_and_is_capped():
-    fw = Forwarder(None, None, backoff_base_s=1, backoff_cap_s=8)  # type: ignore[arg-type]  (no I/O here)
+    print(f"jitter seed {SEED}")
+    fw = Forwarder(None, None, backoff_base_s=1, backoff_cap_s=8,  # type: ignore[arg-type]  (no I/O here)
+                   rng=random.Random(SEED))
     delays = []
     for failures in (1, 2, 3, 4, 10):
         fw._failures = failures
@@ -168,9 +187,10 @@ def test_evidence_the_platform_is_back_ends_a_long_backoff(tmp_path, outbox, pla
     queue(outbox, 2)
     fw.wake()
     wait_for(lambda: fw.state()["wan"] == "down")
-    platform_factory(port=port)
+    platform = platform_factory(port=port)
     time.sleep(0.3)
     assert outbox.stats()["depth"] == 2  # still backing off (15-30 s)...
     fw.platform_reachable()  # ...until e.g. a progress lookup just reached the platform
     wait_for(lambda: outbox.stats()["depth"] == 0, timeout=5)
     assert [r[0] for r in platform_rows(tmp_path)] == ["key-00000000", "key-00000001"]
+    assert replays(platform.url) == 0

@@ -45,6 +45,23 @@ def test_submit_is_durable_and_visible_from_a_fresh_connection(tmp_path, outbox)
         reopened.close()
     db = sqlite3.connect(tmp_path / "outbox.sqlite3")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # The live connection: synchronous=FULL (2) so a commit survives power loss; secure_delete on.
+    assert outbox._db.execute("PRAGMA synchronous").fetchone()[0] == 2
+    assert outbox._db.execute("PRAGMA secure_delete").fetchone()[0] == 1
+
+
+def test_a_deleted_payload_is_overwritten_in_the_database_file(tmp_path, outbox):
+    marker = "独一无二的删除标记"
+    payload = {**app_payload(), "fields": {"note": marker * 20}}
+    submit(outbox, "key-00000001", payload)
+    submit(outbox, "key-00000002", app_payload(2))  # keeps the queue (and the page) in use
+    outbox.checkpoint()
+    db_file = tmp_path / "outbox.sqlite3"
+    assert marker.encode() in db_file.read_bytes()  # the test can see it in the raw file...
+    outbox.ack("key-00000001")
+    # ...and after the delete it is gone from the file's pages, not just unlinked (secure_delete).
+    assert marker.encode() not in db_file.read_bytes()
+    assert outbox.stats()["depth"] == 1
 
 
 def test_same_key_same_payload_returns_same_tracking_and_one_row(outbox):
@@ -93,7 +110,8 @@ def test_batches_are_oldest_first_and_stop_at_a_deferred_item(outbox):
 def test_ack_deletes_payload_and_records_status(tmp_path, outbox):
     sub, _ = submit(outbox, "key-00000001", app_payload())
     outbox.ack("key-00000001", wire.STATUS_RECEIVED)
-    assert outbox.stats() == {"depth": 0, "oldest_age_s": None, "dead_letters": 0}
+    assert outbox.stats() == {"depth": 0, "oldest_age_s": None, "dead_letters": 0, "dead_oldest_age_s": None,
+                              "unconfirmed": 0}
     rec = outbox.get(sub.tracking_number)
     assert rec.status == wire.STATUS_RECEIVED and rec.forwarded_at
     assert [h["status"] for h in rec.history] == ["queued", "received"]

@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import urllib.request
 
 import pytest
 from aiohttp import web
@@ -182,3 +183,84 @@ def test_adapter_treats_5xx_and_non_json_pages_as_temporary():
 def test_adapter_refuses_a_non_http_url():
     with pytest.raises(ValueError):
         HttpPlatformAdapter("ftp://example")
+
+
+def test_intakes_and_replays_are_counted_and_survive_a_platform_restart(tmp_path, platform_factory):
+    from central.platform import PLATFORM_STATS, PlatformDB
+
+    first = platform_factory()
+    a = HttpPlatformAdapter(first.url, timeout=5)
+    a.submit_application("key-00000001", application(1))
+    a.submit_application("key-00000002", application(2))
+    a.submit_application("key-00000001", application(1))  # an edge re-sending after a crash
+    with pytest.raises(PlatformRejected):
+        a.submit_application("key-00000002", application(3))
+    a.submit_feedback("key-feedback", {"rating": 5})
+    a.close()
+    first.stop()
+    # The counts are in the platform's SQLite, so a restarted platform still has them.
+    again = platform_factory()
+    with urllib.request.urlopen(again.url + PLATFORM_STATS, timeout=5) as resp:
+        stats = json.loads(resp.read())
+    assert stats["application"] == {"intakes": 2, "replays": 1, "conflicts": 1}
+    assert stats["feedback"] == {"intakes": 1, "replays": 0, "conflicts": 0}
+    out = subprocess.run([sys.executable, "-m", "kiosk", "platform", "stats", "--url", again.url],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "application  intakes: 2  replays: 1  conflicts: 1" in out.stdout
+    db = PlatformDB(tmp_path / "platform.sqlite3")
+    try:
+        assert db.intake_stats()["application"]["replays"] == 1
+    finally:
+        db.close()
+
+
+def _gate(answers: dict[str, web.Response]) -> ServerThread:
+    """A server in the platform's place answering each path with a fixed response (proxies, wrong URLs)."""
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return answers[request.path]
+
+    def make() -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handler)
+        return app
+
+    return ServerThread(make).start()
+
+
+@pytest.mark.parametrize(("status", "body", "content_type", "code"), [
+    (401, '{"error": {"code": "unauthorized", "message": "token expired"}}', "application/json", "platform_auth"),
+    (403, "<html>Forbidden</html>", "text/html", "platform_auth"),
+    (404, "<html>Not Found</html>", "text/html", "platform_unexpected"),
+    (405, "405: Method Not Allowed", "text/plain", "platform_unexpected"),
+    (413, "Request Entity Too Large", "text/plain", "platform_unexpected"),
+    (400, "<html>Bad Request</html>", "text/html", "platform_unexpected"),
+    (409, '{"detail": "conflict"}', "application/json", "platform_unexpected"),  # no platform error code
+    (410, '{"error": {"code": "gone", "message": "moved"}}', "application/json", "platform_unexpected"),
+])
+def test_only_the_platforms_own_refusal_is_permanent(status, body, content_type, code):
+    refusal = json.dumps(wire.error_body("unknown_service_code", "SS-9999 is not a service of this region"))
+    srv = _gate({wire.PLATFORM_APPLICATIONS: web.Response(status=status, text=body, content_type=content_type),
+                 wire.PLATFORM_FEEDBACK: web.Response(status=422, text=refusal, content_type="application/json")})
+    try:
+        a = HttpPlatformAdapter(srv.url, timeout=2)
+        with pytest.raises(PlatformUnavailable) as e:
+            a.submit_application("key-00000001", application())
+        assert e.value.code == code and str(status) in str(e.value)
+        # The same server refusing in the platform's own words (400/409/422 + error code) is permanent.
+        with pytest.raises(PlatformRejected) as r:
+            a.submit_feedback("key-00000001", {"rating": 1})
+        assert (r.value.code, r.value.http_status) == ("unknown_service_code", 422)
+    finally:
+        srv.stop()
+
+
+def test_a_proxy_404_is_not_an_unknown_tracking_number():
+    path = wire.PLATFORM_APPLICATION.format(tracking_number="TK261125-000001")
+    srv = _gate({path: web.Response(status=404, text="<html>Not Found</html>", content_type="text/html")})
+    try:
+        with pytest.raises(PlatformUnavailable) as e:
+            HttpPlatformAdapter(srv.url, timeout=2).get_status("TK261125-000001")
+        assert e.value.code == "platform_unexpected"
+    finally:
+        srv.stop()
