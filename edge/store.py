@@ -7,7 +7,8 @@ Layout under `root`:
     versions/.building-<N>-*     a version being built; renamed to versions/<N> only when complete
     current -> versions/<N>      the active version, switched with os.replace of a symlink
     state.json                   {"blocked_versions": [...]} versions an admin rolled back from
-    lock                         fcntl lock: one writing process at a time
+    lock                         fcntl lock: one writing process at a time, held only for short steps
+    sync.lock                    fcntl lock: one sync round (downloads included) at a time
 
 Every step that changes what a reader can see is one rename followed by an fsync of its
 directory, so kill -9 or power loss leaves the old active version or the new complete one.
@@ -25,7 +26,8 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk.config import EdgeSection
@@ -50,6 +52,25 @@ class StoreError(Exception):
         self.code = code
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """One content version as one reader sees it, resolved once: its entry, path and ETag agree
+    whatever switch happens meanwhile (a version directory never changes under its number)."""
+
+    version: int
+    directory: Path
+    manifest: Manifest
+    files: Mapping[str, FileEntry] = field(repr=False, compare=False)
+
+    def entry(self, rel_path: str) -> FileEntry | None:
+        return self.files.get(rel_path)
+
+    def path(self, rel_path: str) -> Path | None:
+        """Anything not in the manifest is None, which also keeps `..`, absolute paths and the
+        store's own files out of reach."""
+        return self.directory / rel_path if rel_path in self.files else None
+
+
 class ContentStore:
     """Content-addressed blobs plus the last few complete versions; see the module docstring."""
 
@@ -64,10 +85,13 @@ class ContentStore:
         self._current = self.root / "current"
         self._state_path = self.root / "state.json"
         self._lock_path = self.root / "lock"
+        self._sync_lock_path = self.root / "sync.lock"
         self._thread_lock = threading.RLock()
+        self._sync_thread_lock = threading.Lock()
         self._lock_depth = 0
         self._lock_fd: int | None = None
         self._manifest_cache: tuple[int, Manifest] | None = None
+        self._snapshot_cache: tuple[tuple[int, int, int], Snapshot] | None = None
         # Leftovers of a killed writer; skipped when another process is writing right now, or
         # when this process may only read the store.
         with contextlib.suppress(StoreError, PermissionError), self.lock(timeout=0):
@@ -108,8 +132,27 @@ class ContentStore:
         finally:
             self._thread_lock.release()
 
-    def _flock(self, timeout: float) -> int:
-        fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    @contextlib.contextmanager
+    def sync_lock(self) -> Iterator[None]:
+        """Hold the right to run a sync round (downloads into partial/ included), without blocking.
+
+        Separate from lock(): a download may take minutes on a slow link, and rollback must not
+        wait for it. Raises StoreError("busy") at once if another round runs (here or elsewhere).
+        """
+        if not self._sync_thread_lock.acquire(blocking=False):
+            raise StoreError("busy", "a content sync is already running in this process")
+        try:
+            fd = self._flock(0, self._sync_lock_path, "another edge process is syncing content")
+            try:
+                yield
+            finally:
+                os.close(fd)
+        finally:
+            self._sync_thread_lock.release()
+
+    def _flock(self, timeout: float, path: Path | None = None,
+               busy: str = "another edge process is writing the content store") -> int:
+        fd = os.open(path or self._lock_path, os.O_RDWR | os.O_CREAT, 0o644)
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -121,7 +164,7 @@ class ContentStore:
                     raise
             if time.monotonic() >= deadline:
                 os.close(fd)
-                raise StoreError("busy", "another edge process is writing the content store")
+                raise StoreError("busy", busy)
             time.sleep(0.05)
 
     def _unflock(self) -> None:
@@ -158,8 +201,34 @@ class ContentStore:
         return None if v is None else self.versions_dir / str(v)
 
     def active_manifest(self) -> Manifest | None:
-        v = self.active_version()
-        return None if v is None else self.version_manifest(v)
+        snap = self.snapshot()
+        return None if snap is None else snap.manifest
+
+    def snapshot(self) -> Snapshot | None:
+        """The active version, resolved once (one readlink, one manifest read); None if none.
+
+        Cached per (version, manifest inode, mtime), so a same-numbered rebuild is noticed too.
+        """
+        try:
+            name = Path(os.readlink(self._current)).name
+        except FileNotFoundError:
+            return None
+        if not name.isdigit():
+            return None
+        directory = self.versions_dir / name
+        try:
+            with open(directory / MANIFEST_NAME, "rb") as f:
+                st = os.fstat(f.fileno())
+                key = (int(name), st.st_ino, st.st_mtime_ns)
+                cached = self._snapshot_cache
+                if cached and cached[0] == key:
+                    return cached[1]
+                manifest = Manifest.from_json(f.read())
+        except (OSError, ManifestError):
+            return None
+        snap = Snapshot(int(name), directory, manifest, {e.path: e for e in manifest.files})
+        self._snapshot_cache = (key, snap)
+        return snap
 
     def version_manifest(self, version: int) -> Manifest | None:
         cached = self._manifest_cache
@@ -173,18 +242,14 @@ class ContentStore:
         return m
 
     def file_entry(self, rel_path: str) -> FileEntry | None:
-        m = self.active_manifest()
-        if m is None:
-            return None
-        return next((f for f in m.files if f.path == rel_path), None)
+        """Convenience for one lookup; a reader that also needs the path uses one snapshot()."""
+        snap = self.snapshot()
+        return None if snap is None else snap.entry(rel_path)
 
     def file_path(self, rel_path: str) -> Path | None:
-        """The active version's file for a manifest path; anything not in the manifest is None,
-        which also keeps `..`, absolute paths and the store's own files out of reach."""
-        d = self.active_dir()
-        if d is None or self.file_entry(rel_path) is None:
-            return None
-        return d / rel_path
+        """The active version's file for a manifest path (see Snapshot.path)."""
+        snap = self.snapshot()
+        return None if snap is None else snap.path(rel_path)
 
     def versions(self) -> list[int]:
         """Complete versions kept on disk, oldest first."""
@@ -205,15 +270,16 @@ class ContentStore:
     def commit_blob(self, sha: str, part_path: Path) -> Path:
         """Verify a downloaded file against its hash and move it into blobs/ (read-only).
 
-        A mismatch deletes the file and raises StoreError("hash_mismatch").
+        A mismatch deletes the file and raises StoreError("hash_mismatch"). Hashing runs before the
+        store lock (the partial is the caller's alone): a big blob must not hold up a rollback.
         """
+        if sha256_file(part_path) != sha:
+            part_path.unlink(missing_ok=True)
+            raise StoreError("hash_mismatch", f"downloaded data does not match hash {sha[:12]}")
+        with open(part_path, "rb") as f:
+            os.fsync(f.fileno())
+        os.chmod(part_path, 0o444)
         with self.lock():
-            if sha256_file(part_path) != sha:
-                part_path.unlink(missing_ok=True)
-                raise StoreError("hash_mismatch", f"downloaded data does not match hash {sha[:12]}")
-            with open(part_path, "rb") as f:
-                os.fsync(f.fileno())
-            os.chmod(part_path, 0o444)
             dest = self.blob_path(sha)
             dest.parent.mkdir(exist_ok=True)
             os.replace(part_path, dest)
@@ -236,7 +302,10 @@ class ContentStore:
                     raise StoreError("bad_manifest", f"pack path {f.path!r} is below the file {parts[i - 1]!r}")
 
     def activate(self, manifest: Manifest, envelope_bytes: bytes) -> None:
-        """Build versions/<N> from blobs and make it the active version. All blobs must be present."""
+        """Build versions/<N> from blobs and make it the active version. All blobs must be present.
+
+        Clears partial/: callers downloading in parallel must hold sync_lock() (sync does).
+        """
         self.check_manifest(manifest)
         with self.lock():
             missing = [f.path for f in manifest.files if not self.has_blob(f.sha256)]

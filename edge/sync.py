@@ -1,8 +1,13 @@
 """Content sync: poll the origin, verify the signed manifest, fetch missing blobs, switch atomically.
 
-A bad pack (bad signature, unknown key, expired, not newer, malformed, a blob that does not match
-its hash) is refused with one log line and a `content_refused` event; the active version keeps
-serving. A network fault changes nothing: partial downloads stay for the next try to resume.
+A bad pack (bad signature, unknown key, expired, older than the active one, malformed, a blob that
+does not match its hash) is refused with one log line and a `content_refused` event; the active
+version keeps serving and the status says `content_refused` (with why) until a good version is
+applied or the origin offers the active one again. A network fault changes nothing: partial
+downloads stay for the next try to resume.
+
+Downloads run under the store's sync lock only; the store lock (which rollback takes) is held
+just to commit a blob and to activate a version.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
+from typing import Any
 
 from edge.origin_client import OriginClient, OriginError
 from edge.store import ContentStore, StoreError
@@ -41,6 +47,43 @@ ST_UNSIGNED = Status(Level.DEGRADED, "unsigned_allowed", "允许未签名的内�
 ST_FAILING = Status(Level.DEGRADED, "sync_failing", "无法连接内容服务器，继续使用当前内容",
                     "ནང་དོན་ཞབས་ཞུ་འཕྲུལ་ཆས་ལ་འབྲེལ་བ་བྱེད་མ་ཐུབ། ད་ཡོད་ནང་དོན་བེད་སྤྱོད་བྱེད་བཞིན་ཡོད།",
                     "Content origin unreachable; serving the current content")
+
+# Why a pack was refused, in plain words (zh, bo, en), by refusal code; anything else is malformed.
+_REFUSAL_WORDS: dict[str, tuple[str, str, str]] = {
+    "unknown_key": ("签名密钥未在本机登记", "མིང་རྟགས་ཀྱི་ལྡེ་མིག་འདིར་ཐོ་འགོད་བྱས་མེད།",
+                    "it is signed with a key this edge does not trust"),
+    "expired": ("签名已过期，请检查本机时钟", "མིང་རྟགས་ཀྱི་དུས་ཚོད་ཡོལ་ཟིན། འཕྲུལ་ཆས་འདིའི་ཆུ་ཚོད་ལ་ཞིབ་བཤེར་གནང་།",
+                "its signature has expired; check this edge's clock"),
+    "bad_signature": ("签名不符，内容可能被篡改", "མིང་རྟགས་མི་མཐུན། ནང་དོན་བཅོས་སྒྱུར་ཐེབས་སྲིད།",
+                      "its signature does not match; it may have been tampered with"),
+    "hash_mismatch": ("文件与签名清单不符，可能被篡改", "ཡིག་ཆ་དང་མིང་རྟགས་ཐོ་གཞུང་མི་མཐུན། བཅོས་སྒྱུར་ཐེབས་སྲིད།",
+                      "a file does not match the signed list; it may have been tampered with"),
+    "rollback": ("版本比正在使用的旧", "པར་གཞི་འདི་ད་ལྟ་བེད་སྤྱོད་བྱེད་བཞིན་པ་ལས་རྙིང་།",
+                 "it is older than the version in use"),
+    "unsigned": ("内容包没有签名", "ནང་དོན་ཐུམ་སྒྲིལ་ལ་མིང་རྟགས་མེད།", "it is not signed"),
+}
+_MALFORMED_WORDS = ("内容包格式有误", "ནང་དོན་ཐུམ་སྒྲིལ་གྱི་རྣམ་གཞག་ནོར་འདུག", "the pack is malformed")
+
+
+def refused_status(code: str) -> Status:
+    """`content_refused`, degraded: the previous good version keeps serving."""
+    zh, bo, en = _REFUSAL_WORDS.get(code, _MALFORMED_WORDS)
+    return Status(Level.DEGRADED, "content_refused", f"已拒绝新的内容包：{zh}。继续使用当前内容",
+                  f"ནང་དོན་ཐུམ་སྒྲིལ་གསར་པ་ངོས་ལེན་མ་བྱས། {bo} ད་ཡོད་ནང་དོན་བེད་སྤྱོད་བྱེད་བཞིན་ཡོད།",
+                  f"New content pack refused: {en}. Serving the current content")
+
+
+class _ContentStatus(StatusSource):
+    """StatusSource whose message follows a new refusal reason under the same code (same_as
+    compares level and code only, so the base class would keep the first reason's words)."""
+
+    def set_status(self, new: Status) -> None:
+        old = self.status()
+        if new.same_as(old) and new.en != old.en:
+            with self._lock:
+                self._status = replace(new, since=old.since)  # same condition since then
+            return
+        super().set_status(new)
 
 
 @dataclass(frozen=True)
@@ -92,9 +135,11 @@ class SyncClient:
         self._failures = 0  # consecutive failed rounds
         self._backoff = 0  # backoff step: grows with failed rounds that made no progress
         self._last_contact = time.monotonic()  # the failing clock starts when we do
-        self._state = {"active_version": store.active_version(), "last_sync_at": None, "last_ok_at": None,
-                       "last_outcome": None, "last_error": None, "bytes_total": 0}
-        self.status = StatusSource("content", self._compute_status())
+        self._state: dict[str, Any] = {
+            "active_version": store.active_version(), "last_sync_at": None, "last_ok_at": None,
+            "last_outcome": None, "last_error": None, "bytes_total": 0,
+            "refused": None}  # {"version", "reason", "code", "at"} of the pack refused last
+        self.status: StatusSource = _ContentStatus("content", self._compute_status())
 
     def _new_origin(self) -> OriginClient:
         return OriginClient(self.origin_url, timeout=self.timeout,
@@ -112,7 +157,7 @@ class SyncClient:
     def sync_once(self) -> SyncResult:
         before, active_before = self._blob_bytes, self.store.active_version()
         try:
-            with self.store.lock(timeout=0):
+            with self.store.sync_lock():
                 result = self._sync()
         except StoreError as e:
             result = SyncResult("failed", code=e.code, reason=str(e))
@@ -134,15 +179,25 @@ class SyncClient:
         active = self.store.active_version()
         try:
             latest_version, manifest_rel = self._latest()
-            blocked = self.store.blocked_versions()
-            if active is not None and latest_version <= active:
+            if active is not None and latest_version < active:
+                # An origin restored from an old backup, or a replay: never go back by sync.
+                raise _Refused("rollback", f"the origin offers version {latest_version}, older than the "
+                                           f"active {active}", latest_version)
+            if latest_version == active:
                 return SyncResult("up_to_date", active)
-            if latest_version in blocked:
+            if latest_version in self.store.blocked_versions():
                 return SyncResult("up_to_date", active, reason=f"version {latest_version} was rolled back")
             env_bytes = self._origin.get_bytes(manifest_rel)
             manifest = self._verified_manifest(env_bytes, latest_version, active)
             counts = self._fetch_blobs(manifest)
-            self.store.activate(manifest, env_bytes)
+            with self.store.lock():
+                # A rollback (or another writer) may have run during the download: re-check.
+                active = self.store.active_version()
+                if active is not None and manifest.version <= active:
+                    return SyncResult("up_to_date", active, reason=f"version {active} became active meanwhile")
+                if manifest.version in self.store.blocked_versions():
+                    return SyncResult("up_to_date", active, reason=f"version {manifest.version} was rolled back")
+                self.store.activate(manifest, env_bytes)
         except OriginError as e:
             return SyncResult("failed", code=e.code, reason=str(e))
         except _Refused as e:
@@ -172,7 +227,8 @@ class SyncClient:
             payload = verify(env, manifest_mod.ENVELOPE_KIND, self.pinned_keys, current_version=active,
                              allow_unsigned=self.allow_unsigned)
         except EnvelopeError as e:
-            raise _Refused(e.code, str(e), offered) from None
+            # One vocabulary for "older than active", whether latest.json or the envelope says so.
+            raise _Refused("rollback" if e.code == "not_newer" else e.code, str(e), offered) from None
         if env.version != offered:
             raise _Refused("version_mismatch", f"latest.json offers version {offered} but the signed "
                                                f"manifest is version {env.version}", offered)
@@ -307,23 +363,33 @@ class SyncClient:
             self._last_contact = time.monotonic()
             if r.outcome == "refused":
                 st["last_error"] = f"{r.code}: {r.reason}"
+                st["refused"] = {"version": r.version, "reason": r.reason, "code": r.code,
+                                 "at": st["last_sync_at"]}
             else:
                 st["last_ok_at"] = st["last_sync_at"]
                 st["last_error"] = None
+                # Cleared by a good version applied or the active one offered again, not by an
+                # offer we skip (a version rolled back here): that says nothing about the refusal.
+                if r.outcome == "updated" or (r.version is not None and not r.reason):
+                    st["refused"] = None
         self.status.set_status(self._compute_status())
 
     def _compute_status(self) -> Status:
         if self.store.active_version() is None:
             return ST_NO_CONTENT
-        if self.allow_unsigned:
-            return ST_UNSIGNED
         if self._failures and time.monotonic() - self._last_contact >= self.failing_after_s:
             return ST_FAILING
+        refused = self._state["refused"]
+        if refused is not None:
+            return refused_status(refused["code"])
+        if self.allow_unsigned:
+            return ST_UNSIGNED
         return ST_OK
 
     def state(self) -> dict:
+        st = self.status.status()
         return {**self._state, "blocked_versions": self.store.blocked_versions(),
-                "status": self.status.status().code}
+                "status": st.code, "status_detail": st.as_dict()}
 
     # --- the loop --------------------------------------------------------------------------------
 

@@ -159,7 +159,7 @@ def _envelope_not_an_object(origin: OriginServer, publisher: Publisher) -> None:
     ("bad signature", {}, _bad_signature, "bad_signature"),
     ("unknown key", {"key": signing.generate_key()[0], "key_id": "stranger"}, None, "unknown_key"),
     ("expired", {"valid_for": timedelta(seconds=-5)}, None, "expired"),
-    ("replayed older version", {}, _replay_old, "not_newer"),
+    ("replayed older version", {}, _replay_old, "rollback"),
     ("malformed latest.json", {}, _malformed_latest, "bad_latest"),
     ("latest.json points outside manifests/", {}, _latest_escapes, "bad_latest"),
     ("unsigned", {"unsigned": True}, None, "unsigned"),
@@ -185,7 +185,10 @@ def test_bad_pack_is_refused_and_the_active_version_keeps_serving(
     assert len(refusals) == 1
     assert refusals[0].code == code and refusals[0].reason == r.reason
     assert events == [("content_refused", {"code": code, "version": r.version, "reason": r.reason})]
-    assert client.status.status().code == "ok"  # still serving good content
+    st = client.status.status()  # still serving good content, and saying a pack was refused
+    assert (st.level, st.code) == (Level.DEGRADED, "content_refused")
+    refused = client.state()["refused"]
+    assert (refused["code"], refused["version"], refused["reason"]) == (code, r.version, r.reason)
     if code == "hash_mismatch":
         assert "does not match its hash" in r.reason
         assert r.reason.startswith("blob f/") or r.reason.startswith("blob bad/")

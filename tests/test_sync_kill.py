@@ -45,9 +45,18 @@ def check_consistent(root: Path) -> int | None:
     return m.version
 
 
-def reached(root: Path, mode: str, before: str | None) -> bool:
+def partial_bytes(root: Path) -> int:
+    return sum(p.stat().st_size for p in (root / "partial").glob("*.part") if p.exists())
+
+
+def reached(root: Path, mode: str, before: str | None, partial_before: int = 0) -> bool:
     if mode == "building":
         return any((root / "versions").glob(".building-*"))
+    if mode == "downloading":
+        try:
+            return partial_bytes(root) > partial_before
+        except FileNotFoundError:  # a partial committed while we looked
+            return False
     return os.path.lexists(root / "current") and os.readlink(root / "current") != before
 
 
@@ -71,7 +80,9 @@ def make_pack(rng: random.Random, prev: dict[str, bytes] | None) -> dict[str, by
 
 @pytest.mark.slow
 def test_kill_9_at_random_moments_never_breaks_the_store(tmp_path, origin, publisher) -> None:
-    rng = random.Random(int(os.environ.get("KILL_SEED", "0")) or None)
+    seed = int(os.environ.get("KILL_SEED", "0")) or random.randrange(1 << 32)
+    print(f"\nKILL_SEED={seed}")
+    rng = random.Random(seed)
     cfg = write_config(tmp_path, origin.url, publisher.pinned)
     root = tmp_path / "edge" / "content"
     # Per connection; 4 at once: ~3.5 s per full pack, ~1 s per update, so kills land mid-download.
@@ -95,15 +106,19 @@ def test_kill_9_at_random_moments_never_breaks_the_store(tmp_path, origin, publi
             version += 1
             publisher.publish(files, version)
             needed.update({f.sha256: f.size for f in publisher.published[-1].files})
-        # Random moments mostly; every third kill waits for a version dir being built, or for the
-        # switch, so the short activation window (tens of ms) is hit too, not only by luck.
-        mode = ("random", "building", "random", "switched", "random", "random")[i % 6]
+        # Random moments; every third kill waits for a version dir being built, or for the switch,
+        # so the short activation window (tens of ms) is hit too, not only by luck. "downloading"
+        # waits for bytes to arrive first: a loaded machine may take seconds just to start Python.
+        mode = ("random", "building", "downloading", "switched", "downloading", "random")[i % 6]
         before = os.readlink(root / "current") if os.path.lexists(root / "current") else None
+        partial_before = partial_bytes(root) if (root / "partial").exists() else 0
         proc = spawn()
         if mode == "random":
             time.sleep(rng.uniform(0.3, 1.6))
         else:
-            wait_until(proc, lambda m=mode, b=before: reached(root, m, b))
+            wait_until(proc, lambda m=mode, b=before, pb=partial_before: reached(root, m, b, pb))
+            if mode == "downloading":
+                time.sleep(rng.uniform(0.0, 0.5))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         if any((root / "partial").glob("*.part")):
