@@ -4,21 +4,34 @@ It must keep working whatever the WAN does: content comes from the local store, 
 answered as soon as they are durable in the outbox, progress and payment lookups fall back to the
 edge's own record when the platform does not answer in time. Request bodies never reach a log line (the
 access log holds the request line only, and no path carries personal data).
+
+Callers: a kiosk on the hall LAN sends its token (`Authorization: Bearer`, known here by its SHA-256 in
+`edge.kiosks`); the hall's own box may call over loopback without one. Lookups reach the platform on
+their own few threads, rate-limited per kiosk; the outbox has its own thread, so a platform that never
+answers cannot hold up a submission.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
+import hmac
+import ipaddress
 import json
 import logging
+import math
 import mimetypes
+import os
 import re
 import sqlite3
+import threading
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from aiohttp import web
 
@@ -27,12 +40,13 @@ from edge.payment_cache import PaymentCache
 from edge.platform_adapter import ApplicationStatus, PlatformAdapter, PlatformError
 from edge.submission_check import field_problem, validate_feedback, validate_submission
 from kiosk import idnumber, wire
-from kiosk.config import Config
+from kiosk.config import Config, KioskClient
 from kiosk.content import Pack, PackError, Service, load_pack
 from kiosk.manifest import FileEntry, Manifest
 
 if TYPE_CHECKING:
     from edge.forwarder import Forwarder
+    from edge.store import Snapshot
     from edge.sync import SyncClient
 
 log = logging.getLogger(__name__)
@@ -51,14 +65,15 @@ class Store(Protocol):
     def active_version(self) -> int | None: ...
     def active_dir(self) -> Path | None: ...
     def active_manifest(self) -> Manifest | None: ...
-    def file_path(self, rel_path: str) -> Path | None: ...
-    def file_entry(self, rel_path: str) -> FileEntry | None: ...
+    def snapshot(self) -> Snapshot | None: ...
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, **details: object) -> None:
+    def __init__(self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
+                 **details: object) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.details = status, code, message, details
+        self.headers = headers or {}
 
 
 # --- content --------------------------------------------------------------------------------------
@@ -107,20 +122,54 @@ class ContentView:
         return cached
 
     async def file(self, entry: FileEntry, path: Path) -> bytes | None:
-        """Small files from memory (keyed by hash, so never stale); None = stream it from disk."""
+        """Small files from memory (keyed by hash, so never stale); None = stream it from disk.
+
+        What goes into the cache is checked against the hash first: a cache entry is served to
+        every later request with that ETag, so it must never hold other bytes.
+        """
         data = self._files.get(entry.sha256)
         if data is not None:
             self._files.move_to_end(entry.sha256)
             return data
         if entry.size > _SMALL_FILE:
             return None
-        data = await asyncio.to_thread(path.read_bytes)
+        data = await asyncio.to_thread(_read_file, path)
+        if len(data) != entry.size or hashlib.sha256(data).hexdigest() != entry.sha256:
+            raise _content_changed(entry)
         self._files[entry.sha256] = data
         self._file_bytes += len(data)
         while self._file_bytes > _CACHE_BYTES:
             _, old = self._files.popitem(last=False)
             self._file_bytes -= len(old)
         return data
+
+
+def _read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:  # its version was pruned after the request resolved it
+        raise _switching() from None
+
+
+def _open_checked(path: Path, entry: FileEntry) -> BinaryIO:
+    """The file opened (so a later prune cannot take it away mid-stream), if its size agrees."""
+    try:
+        f = open(path, "rb")  # noqa: SIM115 - the caller streams it and closes it
+    except FileNotFoundError:  # its version was pruned after the request resolved it
+        raise _switching() from None
+    if os.fstat(f.fileno()).st_size != entry.size:
+        f.close()
+        raise _content_changed(entry)
+    return f
+
+
+def _content_changed(entry: FileEntry) -> ApiError:
+    log.error("content file does not match its manifest", extra={"path": entry.path})
+    return _switching()
+
+
+def _switching() -> ApiError:
+    return ApiError(503, "content_switching", "the content is being updated; try again")
 
 
 def _not_modified(request: web.Request, etag: str) -> bool:
@@ -138,8 +187,9 @@ def _cached_response(request: web.Request, body: bytes, etag: str, content_type:
 
 
 # --- the application ------------------------------------------------------------------------------
-def _error_response(status: int, code: str, message: str, **details: object) -> web.Response:
-    return web.json_response(wire.error_body(code, message, **details), status=status,
+def _error_response(status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
+                    **details: object) -> web.Response:
+    return web.json_response(wire.error_body(code, message, **details), status=status, headers=headers,
                              dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
 
@@ -153,7 +203,7 @@ async def _errors(request: web.Request, handler: Callable[[web.Request], Awaitab
     try:
         return await handler(request)
     except ApiError as e:
-        return _error_response(e.status, e.code, e.message, **e.details)
+        return _error_response(e.status, e.code, e.message, headers=e.headers, **e.details)
     except web.HTTPException as e:
         if e.status < 400:
             raise
@@ -161,6 +211,84 @@ async def _errors(request: web.Request, handler: Callable[[web.Request], Awaitab
     except Exception:  # the request body is not logged: it may hold an ID number
         log.exception("request failed", extra={"path": request.path, "method": request.method})
         return _error_response(500, "internal", "the edge could not handle this request")
+
+
+# --- callers ---------------------------------------------------------------------------------------
+KIOSK_ID = web.RequestKey("kiosk_id", str | None)  # the token's kiosk; None = loopback without a token
+_LOOPBACK = ""  # the rate-limit key of loopback callers without a token (kiosk ids are never empty)
+
+
+def _peer_ip(request: web.Request) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The socket's peer, never a header (X-Forwarded-For is the caller's to forge)."""
+    peer = request.transport.get_extra_info("peername") if request.transport is not None else None
+    if not isinstance(peer, tuple) or not peer:
+        return None
+    try:
+        ip = ipaddress.ip_address(peer[0])
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+class KioskTokens:
+    """Which kiosk a bearer token belongs to, by its SHA-256 in `edge.kiosks`."""
+
+    def __init__(self, kiosks: list[KioskClient]) -> None:
+        self._known = [(bytes.fromhex(k.token_sha256), k.id) for k in kiosks]
+
+    def kiosk_for(self, token: str) -> str | None:
+        digest = hashlib.sha256(token.encode()).digest()
+        found = None
+        for known, kiosk_id in self._known:  # compare with every entry: the time says nothing
+            if hmac.compare_digest(digest, known):
+                found = kiosk_id
+        return found
+
+
+def _authenticator(tokens: KioskTokens) -> Callable[..., Awaitable[web.StreamResponse]]:
+    @web.middleware
+    async def authenticate(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                           ) -> web.StreamResponse:
+        header = request.headers.get(wire.AUTH_HEADER)
+        ip = _peer_ip(request)
+        if header is None:
+            kiosk_id = None
+            refused = None if ip is not None and ip.is_loopback else "no token"
+        else:
+            scheme, _, token = header.strip().partition(" ")
+            kiosk_id = tokens.kiosk_for(token.strip()) if scheme.lower() == wire.AUTH_SCHEME.lower() else None
+            refused = "unknown token" if kiosk_id is None else None
+        if refused is not None:  # the token itself is never logged
+            log.warning("request refused", extra={"peer": str(ip), "method": request.method, "path": request.path,
+                                                  "reason": refused})
+            raise ApiError(401, wire.ERR_UNAUTHORIZED, "this edge needs a known kiosk token "
+                           f"({wire.AUTH_HEADER}: {wire.AUTH_SCHEME} <token>)",
+                           headers={"WWW-Authenticate": wire.AUTH_SCHEME})
+        request[KIOSK_ID] = kiosk_id
+        return await handler(request)
+    return authenticate
+
+
+class LookupBuckets:
+    """A token bucket per kiosk: `per_min` lookups at once, refilled evenly over a minute. Used on the
+    event loop only (no lock)."""
+
+    def __init__(self, per_min: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.capacity, self.rate, self.clock = float(per_min), per_min / 60.0, clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # kiosk -> (tokens, when)
+
+    def take(self, kiosk: str) -> float:
+        """0 if this kiosk may look up now (and counts it), else the seconds until it may."""
+        now = self.clock()
+        tokens, at = self._buckets.get(kiosk, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - at) * self.rate)
+        if tokens >= 1.0:
+            self._buckets[kiosk] = (tokens - 1.0, now)
+            return 0.0
+        self._buckets[kiosk] = (tokens, now)
+        return (1.0 - tokens) / self.rate
 
 
 async def _json_body(request: web.Request) -> dict:
@@ -209,6 +337,9 @@ def _latest_months(payments: list[dict]) -> list[dict]:
     return [p for p in ordered if (p["year"], p["month"]) >= months[-1]] if months else []
 
 
+STATUS_DOCUMENT: web.AppKey[Callable[[], dict]] = web.AppKey("status_document", Callable[[], dict])
+
+
 def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, config: Config, *,
              sync: SyncClient | None = None, lookup_adapter: PlatformAdapter | None = None,
              lookup_timeout_s: float = 3.0, payment_cache: PaymentCache | None = None) -> web.Application:
@@ -222,15 +353,45 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
     adapter = lookup_adapter or (forwarder.adapter if forwarder is not None else None)
     health: dict[str, dict] = {}
     started = wire.now_iso()
+    buckets = LookupBuckets(config.edge.lookup_rate_per_min)
+    # A lookup the platform never answers keeps its thread until the adapter's own timeout: a few
+    # threads of their own bound that, and the outbox's thread stays free for submissions.
+    workers = config.edge.lookup_workers
+    lookup_pool = ThreadPoolExecutor(workers, thread_name_prefix="edge-lookup")
+    lookup_slots = threading.BoundedSemaphore(workers)
+    disk_pool = ThreadPoolExecutor(2, thread_name_prefix="edge-outbox")
+
+    async def disk(fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+        """Outbox and payment-cache work, on threads no platform call can take."""
+        return await asyncio.get_running_loop().run_in_executor(disk_pool, functools.partial(fn, *args, **kw))
 
     def wake() -> None:
         if forwarder is not None:
             forwarder.wake()
 
+    def limit_lookups(request: web.Request) -> None:
+        kiosk = request[KIOSK_ID]
+        wait = buckets.take(kiosk if kiosk is not None else _LOOPBACK)
+        if wait:
+            log.warning("lookup rate limit reached", extra={"kiosk": kiosk or "loopback"})
+            retry = max(1, math.ceil(wait))
+            raise ApiError(429, wire.ERR_RATE_LIMITED, "too many lookups from this kiosk; try again shortly",
+                           headers={"Retry-After": str(retry)}, retry_after_s=retry)
+
     async def ask_platform(fn: Callable[..., Any], *args: Any) -> Any:
-        """The platform's answer, or UNREACHABLE if it does not answer within the lookup timeout."""
+        """The platform's answer, or UNREACHABLE if it does not answer within the lookup timeout or
+        every lookup thread is still waiting for it (answer now rather than queue behind them)."""
+        if not lookup_slots.acquire(blocking=False):
+            log.warning("all lookup workers busy; answering without the platform", extra={"workers": workers})
+            return UNREACHABLE
         try:
-            result = await asyncio.wait_for(asyncio.to_thread(fn, *args), lookup_timeout_s)
+            future = lookup_pool.submit(fn, *args)
+        except RuntimeError:  # shutting down
+            lookup_slots.release()
+            return UNREACHABLE
+        future.add_done_callback(lambda _: lookup_slots.release())  # when the thread is free, not at the timeout
+        try:
+            result = await asyncio.wait_for(asyncio.wrap_future(future), lookup_timeout_s)
         except (TimeoutError, PlatformError):
             return UNREACHABLE
         if forwarder is not None:
@@ -238,29 +399,36 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
         return result
 
     # --- status -----------------------------------------------------------------------------
-    async def get_status(request: web.Request) -> web.Response:
-        stats = await asyncio.to_thread(outbox.stats)
+    def status_document() -> dict:
+        """The edge's whole status; blocking (the outbox), callable from any thread (the fleet agent's too)."""
         wan = forwarder.state() if forwarder is not None else {"wan": "unknown"}
         sync_state = sync.state() if sync is not None else None
-        return web.json_response({
+        return {
             "schema": "kiosk.edge-status/1", "kiosk_id": config.kiosk.id, "started": started, "now": wire.now_iso(),
             "wan": wan, "content": {"active_version": content.version(),
                                     "allow_unsigned": config.edge.allow_unsigned, "sync": sync_state},
-            "outbox": stats, "kiosks": health}, dumps=lambda o: json.dumps(o, ensure_ascii=False, default=str))
+            "outbox": outbox.stats(), "kiosks": {k: dict(v) for k, v in list(health.items())}}
+
+    async def get_status(request: web.Request) -> web.Response:
+        doc = await disk(status_document)
+        return web.json_response(doc, dumps=lambda o: json.dumps(o, ensure_ascii=False, default=str))
 
     # --- content ----------------------------------------------------------------------------
     async def get_manifest(request: web.Request) -> web.Response:
-        manifest = store.active_manifest() if store is not None else None
-        if manifest is None:
+        snap = store.snapshot() if store is not None else None
+        if snap is None:
             raise ApiError(503, "no_content", "no content pack is active on this edge yet")
-        body = manifest.to_json()
+        body = snap.manifest.to_json()
         return _cached_response(request, body, hashlib.sha256(body).hexdigest(), "application/json")
 
     async def get_file(request: web.Request) -> web.StreamResponse:
         rel = request.match_info["path"]
-        if store is None or store.active_version() is None:
+        # One snapshot for entry, path, ETag and cache key: a switch mid-request must not pair
+        # one version's hash and size with another's bytes.
+        snap = store.snapshot() if store is not None else None
+        if snap is None:
             raise ApiError(503, "no_content", "no content pack is active on this edge yet")
-        entry, path = store.file_entry(rel), store.file_path(rel)
+        entry, path = snap.entry(rel), snap.path(rel)
         if entry is None or path is None:
             raise ApiError(404, "not_found", "no such file in the active content pack")
         ctype = mimetypes.guess_type(rel)[0] or "application/octet-stream"
@@ -270,10 +438,11 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
         headers = {"ETag": f'"{entry.sha256}"', "Cache-Control": "no-cache"}
         if _not_modified(request, entry.sha256):
             return web.Response(status=304, headers=headers)
-        resp = web.StreamResponse(headers={**headers, "Content-Type": ctype})
-        resp.content_length = entry.size
-        await resp.prepare(request)
-        with open(path, "rb") as f:
+        f = await asyncio.to_thread(_open_checked, path, entry)
+        with f:
+            resp = web.StreamResponse(headers={**headers, "Content-Type": ctype})
+            resp.content_length = entry.size
+            await resp.prepare(request)
             while chunk := await asyncio.to_thread(f.read, 256 << 10):
                 await resp.write(chunk)
         await resp.write_eof()
@@ -304,7 +473,7 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
     # --- submissions --------------------------------------------------------------------------
     async def replay(key: str, fp: str) -> web.Response | None:
         try:
-            sub = await asyncio.to_thread(outbox.existing, key, fp)
+            sub = await disk(outbox.existing, key, fp)
         except IdempotencyConflict as e:
             raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was already used for a different "
                            "request; make a new key for a new resident action",
@@ -316,7 +485,7 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
     async def queue(key: str, kind: str, payload: dict, fp: str, **fields: Any) -> tuple[Submission, bool]:
         """Into the outbox (durable before the answer), waking the forwarder for a new item."""
         try:
-            sub, created = await asyncio.to_thread(outbox.submit, key, kind, payload, fingerprint_=fp, **fields)
+            sub, created = await disk(outbox.submit, key, kind, payload, fingerprint_=fp, **fields)
         except IdempotencyConflict as e:  # a concurrent request with the same key won the race
             raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was already used for a different "
                            "request", tracking_number=e.tracking_number) from None
@@ -351,7 +520,7 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
         return web.json_response(_accepted(sub), status=201 if created else 200)
 
     async def get_submission(request: web.Request) -> web.Response:
-        sub = await asyncio.to_thread(outbox.get, request.match_info["tracking_number"])
+        sub = await disk(outbox.get, request.match_info["tracking_number"])
         if sub is None or sub.kind != KIND_APPLICATION:
             raise ApiError(404, "not_found", "no submission with this tracking number on this edge")
         return web.json_response(_local_entry(sub, wire.now_iso()) | {
@@ -359,6 +528,7 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
 
     # --- progress lookup ----------------------------------------------------------------------
     async def post_progress(request: web.Request) -> web.Response:
+        limit_lookups(request)
         body = await _json_body(request)
         id_number, tracking = body.get("id_number"), body.get("tracking_number")
         if (id_number is None) == (tracking is None):
@@ -367,12 +537,12 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
         if id_number is not None:
             if not isinstance(id_number, str) or not idnumber.is_valid(id_number):
                 raise ApiError(422, "invalid_id_number", "id_number must be a valid 18-character ID number")
-            local = await asyncio.to_thread(outbox.find_by_id, id_number)
+            local = await disk(outbox.find_by_id, id_number)
             remote = await ask_platform(adapter.search_by_id, id_number) if adapter else UNREACHABLE
         else:
             if not isinstance(tracking, str) or not _TRACKING_RE.match(tracking):
                 raise ApiError(422, "invalid_tracking_number", "tracking_number is not in the expected format")
-            sub = await asyncio.to_thread(outbox.get, tracking)
+            sub = await disk(outbox.get, tracking)
             local = [sub] if sub is not None and sub.kind == KIND_APPLICATION else []
             remote = UNREACHABLE
             if adapter is not None and not (local and local[0].forwarded_at is None):
@@ -391,7 +561,7 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
                 mine = by_ref.pop(r.tracking_number, None)
                 tracking_here = mine.tracking_number if mine else r.tracking_number
                 if mine is not None:
-                    await asyncio.to_thread(outbox.update_status, mine.tracking_number, r.status, r.history, now)
+                    await disk(outbox.update_status, mine.tracking_number, r.status, r.history, now)
                 apps.append(_app_entry(tracking_here, r.service_id or (mine.service_id if mine else None),
                                        r.status, r.history, now))
             # Still in the outbox (or refused): the platform cannot know them yet; the edge does.
@@ -403,6 +573,7 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
 
     # --- social-insurance payments ------------------------------------------------------------
     async def post_payments(request: web.Request) -> web.Response:
+        limit_lookups(request)
         body = await _json_body(request)
         id_number = body.get("id_number")
         if not isinstance(id_number, str) or not idnumber.is_valid(id_number):
@@ -413,12 +584,12 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
         if remote is not UNREACHABLE:
             payments, as_of = _latest_months([p.to_dict() for p in remote]), wire.now_iso()
             try:
-                await asyncio.to_thread(payments_cache.put, id_hash, payments, as_of)
+                await disk(payments_cache.put, id_hash, payments, as_of)
             except sqlite3.Error as e:  # the resident still gets the answer; only the offline copy is lost
                 log.warning("payment cache not written", extra={"error": type(e).__name__})
             return web.json_response({"source": "platform", "as_of": as_of, "payments": payments})
         try:
-            cached = await asyncio.to_thread(payments_cache.get, id_hash)
+            cached = await disk(payments_cache.get, id_hash)
         except sqlite3.Error as e:
             log.warning("payment cache not readable", extra={"error": type(e).__name__})
             cached = None
@@ -463,6 +634,9 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
                                              "must have level ok|degraded|fault and a code"))
         if problems:
             raise ApiError(422, "invalid_health", "the health report needs attention", fields=problems)
+        caller = request[KIOSK_ID]
+        if caller is not None and kiosk_id != caller:
+            raise ApiError(403, wire.ERR_FORBIDDEN, "this kiosk's token does not allow reporting for another kiosk")
         if kiosk_id not in health and len(health) >= 64:
             raise ApiError(429, "too_many_kiosks", "this edge already tracks 64 kiosks")
         keep = ("level", "code", "zh", "bo", "en", "since")
@@ -471,15 +645,31 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
                                            for n, st in components.items()}}
         return web.json_response({"ok": True})
 
+    # --- receipts the resident has not been shown yet ----------------------------------------
+    async def post_shown(request: web.Request) -> web.Response:
+        tracking = request.match_info["tracking_number"]
+        if not wire.TRACKING_RE.match(tracking):
+            raise ApiError(400, "bad_tracking_number", "the tracking number is not in the format TKyymmdd-XXXXXX")
+        if not await disk(outbox.mark_shown, tracking):
+            raise ApiError(404, wire.ERR_NOT_FOUND, "no submission with this tracking number on this edge")
+        return web.json_response({"tracking_number": tracking, "shown": True})
+
+    async def get_unconfirmed(request: web.Request) -> web.Response:
+        return web.json_response({"applications": await disk(outbox.unconfirmed)})
+
     async def get_openapi(request: web.Request) -> web.Response:
         from edge.openapi import document
         return web.json_response(document(), dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
-    app = web.Application(middlewares=[_errors], client_max_size=MAX_BODY)
-    if own_cache:
-        async def close_cache(_app: web.Application) -> None:
+    app = web.Application(middlewares=[_errors, _authenticator(KioskTokens(config.edge.kiosks))],
+                          client_max_size=MAX_BODY)
+
+    async def close_resources(_app: web.Application) -> None:
+        lookup_pool.shutdown(wait=False, cancel_futures=True)  # a black-holed lookup must not hold up a stop
+        disk_pool.shutdown(wait=True)
+        if own_cache:
             payments_cache.close()
-        app.on_cleanup.append(close_cache)
+    app.on_cleanup.append(close_resources)
     r = app.router
     r.add_get(wire.API_STATUS, get_status)
     r.add_get(wire.API_OPENAPI, get_openapi)
@@ -491,9 +681,12 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
     r.add_get(wire.API_GUIDE, get_pack_item("guide"))
     r.add_get(wire.API_FORM, get_pack_item("form"))
     r.add_post(wire.API_SUBMISSIONS, post_submission)
+    r.add_get(wire.API_UNCONFIRMED, get_unconfirmed)  # before API_SUBMISSION, which would capture it
     r.add_get(wire.API_SUBMISSION, get_submission)
+    r.add_post(wire.API_SUBMISSION_SHOWN, post_shown)
     r.add_post(wire.API_PROGRESS, post_progress)
     r.add_post(wire.API_PAYMENTS, post_payments)
     r.add_post(wire.API_FEEDBACK, post_feedback)
     r.add_post(wire.API_HEALTH, post_health)
+    app[STATUS_DOCUMENT] = status_document
     return app

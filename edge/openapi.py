@@ -35,6 +35,18 @@ _CACHED = {"200": {"description": "OK (ETag = sha256 of the body; Cache-Control:
            "503": _err("No content pack is active yet (no_content) or it cannot be loaded (content_invalid)")}
 
 
+_RATE_LIMITED = {"description": f"Too many lookups from this kiosk ({wire.ERR_RATE_LIMITED}); "
+                                 "edge.lookup_rate_per_min per kiosk, loopback callers count as one",
+                  "headers": {"Retry-After": {"description": "seconds until a lookup is allowed again",
+                                              "schema": {"type": "integer"}}},
+                  "content": {_JSON: {"schema": _ref("Error")}}}
+_AUTH_DOC = (f"A kiosk on the hall LAN sends `{wire.AUTH_HEADER}: {wire.AUTH_SCHEME} <token>`; the edge "
+             "accepts it when the token's SHA-256 is one of `[[edge.kiosks]]` and then knows the kiosk's id. A "
+             "caller on loopback (the one-box hall) may send no token. Anything else, and any unknown token "
+             f"(loopback too), is 401 `{wire.ERR_UNAUTHORIZED}`. The peer address is the socket's; "
+             "X-Forwarded-For is ignored.")
+
+
 def _path_param(name: str, description: str) -> dict:
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}, "description": description}
 
@@ -99,6 +111,11 @@ _SCHEMAS = {
                        "properties": {"level": {"enum": ["ok", "degraded", "fault"]}, "code": {"type": "string"},
                                       "zh": {"type": "string"}, "bo": {"type": "string"},
                                       "en": {"type": "string"}, "since": {"type": "string"}}}}}},
+    "Unconfirmed": {"type": "object", "required": ["tracking_number", "service_id", "created", "status"],
+                    "properties": {"tracking_number": {"type": "string"},
+                                   "service_id": {"type": ["string", "null"]},
+                                   "created": {"type": "string", "format": "date-time"},
+                                   "status": {"enum": list(wire.STATUSES)}}},
     "Status": {"type": "object", "properties": {
         "kiosk_id": {"type": "string"},
         "wan": {"type": "object", "properties": {"wan": {"enum": ["unknown", "up", "down"]},
@@ -108,7 +125,10 @@ _SCHEMAS = {
                                                      "sync": {"type": ["object", "null"]}}},
         "outbox": {"type": "object", "properties": {"depth": {"type": "integer"},
                                                     "oldest_age_s": {"type": ["number", "null"]},
-                                                    "dead_letters": {"type": "integer"}}},
+                                                    "dead_letters": {"type": "integer"},
+                                                    "dead_oldest_age_s": {"type": ["number", "null"]},
+                                                    "unconfirmed": {"type": "integer", "description":
+                                                                    "applications whose receipt was never shown"}}},
         "kiosks": {"type": "object", "description": "last health report per kiosk"}}},
 }
 
@@ -149,6 +169,18 @@ def document() -> dict:
             "parameters": [_KEY], "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("Submission")}}},
             "responses": {**submit_responses, "404": _err("Unknown service"),
                           "503": _err("No content pack is active")}}},
+        wire.API_UNCONFIRMED: {"get": {
+            "summary": "Applications accepted here whose receipt the resident has not been shown (e.g. the "
+                       "kiosk restarted between the answer and the receipt screen)",
+            "responses": {"200": _json({"type": "object", "required": ["applications"], "properties": {
+                "applications": {"type": "array", "items": _ref("Unconfirmed")}}}, "OK")}}},
+        wire.API_SUBMISSION_SHOWN: {"post": {
+            "summary": "The resident has seen this receipt: it leaves the unconfirmed list (repeating is harmless)",
+            "parameters": [_path_param("tracking_number", f"as printed on the receipt ({wire.TRACKING_PATTERN})")],
+            "responses": {"200": _json({"type": "object", "required": ["tracking_number", "shown"], "properties": {
+                "tracking_number": {"type": "string"}, "shown": {"const": True}}}, "Marked as shown"),
+                "400": _err("Not a tracking number (bad_tracking_number)"),
+                "404": _err("Unknown on this edge (not_found)")}}},
         wire.API_SUBMISSION: {"get": {
             "summary": "The edge's record of one submission",
             "parameters": [_path_param("tracking_number", "as printed on the receipt")],
@@ -160,13 +192,15 @@ def document() -> dict:
                 {"type": "object", "required": ["tracking_number"],
                  "properties": {"tracking_number": {"type": "string"}}}]}}}},
             "responses": {"200": _json(_ref("Progress"), "OK"), "400": _err("Neither or both given"),
-                          "404": _err("Unknown tracking number"), "422": _err("Malformed ID or tracking number")}}},
+                          "404": _err("Unknown tracking number"), "422": _err("Malformed ID or tracking number"),
+                          "429": _RATE_LIMITED}}},
         wire.API_PAYMENTS: {"post": {
             "summary": "A resident's social-insurance payments: from the platform, or the edge's last copy of "
                        "them when it is unreachable",
             "requestBody": {"required": True, "content": {_JSON: {"schema": {
                 "type": "object", "required": ["id_number"], "properties": {"id_number": {"type": "string"}}}}}},
             "responses": {"200": _json(_ref("Payments"), "OK"), "422": _err("Malformed ID number"),
+                          "429": _RATE_LIMITED,
                           "503": _err("The platform is unreachable and this edge has no copy "
                                       "(payments_unreachable)")}}},
         wire.API_FEEDBACK: {"post": {
@@ -177,10 +211,17 @@ def document() -> dict:
             "summary": "Component statuses from a kiosk (kept in memory, shown in the status)",
             "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("Health")}}},
             "responses": {"200": {"description": "Stored"}, "422": _err("Malformed report"),
+                          "403": _err(f"The token is another kiosk's ({wire.ERR_FORBIDDEN})"),
                           "429": _err("Too many kiosks")}}},
     }
+    unauthorized = _err(f"No token from beyond loopback, or an unknown token ({wire.ERR_UNAUTHORIZED})")
+    for ops in paths.values():
+        for op in ops.values():
+            op["responses"] = {**op["responses"], "401": unauthorized}  # a copy: some are shared
     return {"openapi": "3.1.0",
             "info": {"title": "Township Kiosk edge API", "version": "1",
                      "description": "The local API a hall's kiosks use. JSON everywhere; errors are "
                                     "{\"error\": {\"code\", \"message\", \"details\"?}} with a stable code."},
-            "paths": paths, "components": {"schemas": _SCHEMAS}}
+            "paths": paths, "security": [{"kioskToken": []}, {}],  # {}: loopback needs no token
+            "components": {"schemas": _SCHEMAS, "securitySchemes": {"kioskToken": {
+                "type": "http", "scheme": "bearer", "description": _AUTH_DOC}}}}

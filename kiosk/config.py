@@ -71,6 +71,12 @@ class AdminKey(_Section):
     public_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9+/=]{40,64}$")]  # base64 raw Ed25519
 
 
+class KioskClient(_Section):
+    """A kiosk allowed to use this edge over the hall LAN: its id and the SHA-256 (hex) of its token."""
+    id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+    token_sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
 class EdgeSection(_Section):
     listen_host: str = "127.0.0.1"
     listen_port: Annotated[int, Field(ge=1, le=65535)] = 8470
@@ -81,6 +87,14 @@ class EdgeSection(_Section):
     allow_unsigned: bool = False  # development only; the edge's status says so when on
     admin_keys: list[AdminKey] = []
     platform_url: str = "http://127.0.0.1:8480"
+    # The kiosk side: the token this kiosk sends to its edge (empty: loopback without a token).
+    token: str = ""
+    # The edge side: kiosks that may call from the hall LAN (loopback without a token stays allowed).
+    kiosks: list[KioskClient] = []
+    lookup_rate_per_min: Annotated[int, Field(ge=1, le=600)] = 20  # progress/payment lookups per kiosk
+    lookup_workers: Annotated[int, Field(ge=1, le=32)] = 4
+    # Dead letters keep the resident's data this long, then only tracking number, service and reason.
+    dead_letter_retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
 
     @field_validator("origin_url", "url", "platform_url")
     @classmethod
@@ -91,12 +105,16 @@ class EdgeSection(_Section):
 
 
 class MqttSection(_Section):
+    """The edge's fleet agent: health to the fleet monitor over MQTT (TLS when ca_file is set)."""
     enabled: bool = False
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 1883
-    tls: bool = False
-    username: str = ""
-    password_file: Path | None = None
+    ca_file: Path | None = None    # the broker's CA; with cert_file + key_file, the kiosk's client certificate
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    keepalive_s: Annotated[int, Field(ge=2, le=600)] = 30  # the broker sends the Last Will after 1.5x this
+    interval_s: Annotated[float, Field(ge=1, le=3600)] = 60  # the state is republished at least this often
+    spool_max: Annotated[int, Field(ge=10, le=1_000_000)] = 10_000  # events kept while the broker is away
 
 
 class MaintenanceSection(_Section):
@@ -124,7 +142,7 @@ class ConfigError(Exception):
     """A config file that cannot be used; the message names every problem."""
 
 
-def _describe(err: dict) -> str:
+def describe_error(err: dict) -> str:
     key = ".".join(str(p) for p in err["loc"]) or "(top level)"
     if err["type"] == "extra_forbidden":
         return f"{key}: unknown key (check the spelling; see kiosk.example.toml)"
@@ -142,7 +160,7 @@ def parse(text: str, source: str = "<config>") -> Config:
         return Config.model_validate(data)
     except ValidationError as e:
         lines = [f"{source}: {len(e.errors())} problem(s):"]
-        lines += [f"  - {_describe(err)}" for err in e.errors()]
+        lines += [f"  - {describe_error(err)}" for err in e.errors()]
         raise ConfigError("\n".join(lines)) from None
 
 

@@ -2,7 +2,8 @@
 
 No event loop needed: the UI calls it from a worker thread. Every call is bounded by `timeout`.
 `submit` and `feedback` carry an idempotency key and retry a dropped connection with the SAME
-key, so a resident's one press never becomes two applications.
+key, so a resident's one press never becomes two applications. With a `token` (config `edge.token`)
+every request carries it, as an edge on the hall LAN requires.
 """
 
 from __future__ import annotations
@@ -35,17 +36,21 @@ class EdgeUnavailable(EdgeError):
 
 
 class EdgeRejected(EdgeError):
-    """The edge refused the request (4xx). `code` is stable; `details` may list bad fields."""
+    """The edge refused the request (4xx). `code` is stable; `details` may list bad fields.
+    `retry_after` (seconds) comes with 429 "rate_limited": too many lookups from this kiosk."""
 
-    def __init__(self, status: int, code: str, message: str, details: dict | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, details: dict | None = None, *,
+                 retry_after: float | None = None) -> None:
         super().__init__(f"{code}: {message}")
         self.status, self.code, self.message, self.details = status, code, message, details or {}
+        self.retry_after = retry_after
 
 
 class EdgeClient:
     def __init__(self, base_url: str, timeout: float = 5.0, *, retries: int = 2,
-                 cache_bytes: int = 16 << 20) -> None:
+                 cache_bytes: int = 16 << 20, token: str = "") -> None:
         self._endpoint = Endpoint.parse(base_url, "edge")
+        self._auth = {wire.AUTH_HEADER: f"{wire.AUTH_SCHEME} {token}"} if token else {}
         self.timeout = timeout
         self.retries = retries
         self._cache: OrderedDict[str, tuple[str, bytes]] = OrderedDict()  # path -> (etag, bytes)
@@ -65,7 +70,7 @@ class EdgeClient:
 
     def _request(self, method: str, path: str, doc: Any = None, *, key: str | None = None,
                  headers: dict[str, str] | None = None, retry: bool = False) -> tuple[int, dict[str, str], bytes]:
-        body, hdrs = encode_request(doc, key, headers)
+        body, hdrs = encode_request(doc, key, {**self._auth, **(headers or {})})
         attempts = 1 + (self.retries if retry else 0)
         for attempt in range(attempts):
             try:
@@ -80,7 +85,7 @@ class EdgeClient:
             code, message, _ = self._error(raw, status)
             raise EdgeUnavailable(f"edge answered HTTP {status} ({code}: {message})", code)
         if status >= 400:
-            raise EdgeRejected(status, *self._error(raw, status))
+            raise EdgeRejected(status, *self._error(raw, status), retry_after=_seconds(rh.get("retry-after")))
         return status, rh, raw
 
     @staticmethod
@@ -164,6 +169,14 @@ class EdgeClient:
     def submission(self, tracking_number: str) -> dict:
         return self._json("GET", wire.API_SUBMISSION.format(tracking_number=quote(tracking_number, safe="")))
 
+    def submission_shown(self, tracking_number: str) -> None:
+        """The resident has seen this receipt (EdgeRejected 404 "not_found" if the edge does not know it)."""
+        self._json("POST", wire.API_SUBMISSION_SHOWN.format(tracking_number=quote(tracking_number, safe="")))
+
+    def unconfirmed_submissions(self) -> list[dict]:
+        """Accepted applications whose receipt was not shown: tracking_number, service_id, created, status."""
+        return self._json("GET", wire.API_UNCONFIRMED)["applications"]
+
     def progress(self, *, id_number: str | None = None, tracking_number: str | None = None) -> dict:
         """{"source": "platform"|"edge_cache", "as_of", "applications": [...]}; the ID goes in the body."""
         if (id_number is None) == (tracking_number is None):
@@ -191,3 +204,11 @@ class EdgeClient:
 
 def new_key() -> str:
     return uuid.uuid4().hex
+
+
+def _seconds(value: str | None) -> float | None:
+    """A Retry-After in seconds (the edge never sends the HTTP-date form)."""
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from datetime import UTC, datetime
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# Kiosks on the hall LAN send `Authorization: Bearer <token>`; the edge knows each token's SHA-256.
+AUTH_HEADER = "Authorization"
+AUTH_SCHEME = "Bearer"
 
 # --- the edge node's local API (kiosk UI -> edge) ------------------------------------------
 API = "/api/v1"
@@ -27,6 +31,8 @@ API_GUIDE = f"{API}/guides/{{guide_id}}"        # GET: one guide (markdown per l
 API_FORM = f"{API}/forms/{{form_id}}"           # GET: one printable blank form
 API_SUBMISSIONS = f"{API}/submissions"          # POST (Idempotency-Key required): a submission
 API_SUBMISSION = f"{API}/submissions/{{tracking_number}}"  # GET: status of one submission
+API_SUBMISSION_SHOWN = f"{API}/submissions/{{tracking_number}}/shown"  # POST: the resident saw the receipt
+API_UNCONFIRMED = f"{API}/submissions/unconfirmed"  # GET: accepted, receipt not (yet) shown to the resident
 API_PROGRESS = f"{API}/progress"                # POST {"id_number"} or {"tracking_number"}
 API_PAYMENTS = f"{API}/payments"                # POST {"id_number"}: social-insurance payment records
 API_FEEDBACK = f"{API}/feedback"                # POST (Idempotency-Key required)
@@ -66,11 +72,19 @@ PAYER_ARREARS = "arrears"                # due and not paid
 PAYER_STATUSES = (PAYER_PAID, PAYER_GOVERNMENT, PAYER_ARREARS)
 PAYMENTS_MAX_MONTHS = 24
 
+# Error codes a kiosk may act on (others are in the edge's OpenAPI document).
+ERR_UNAUTHORIZED = "unauthorized"   # 401: no token from the LAN, or a token the edge does not know
+ERR_FORBIDDEN = "forbidden"         # 403: the token is for another kiosk
+ERR_RATE_LIMITED = "rate_limited"   # 429: too many lookups from this kiosk; see Retry-After
+ERR_NOT_FOUND = "not_found"
+
 SUBMISSION_SCHEMA = "kiosk.submission/1"
 FEEDBACK_SCHEMA = "kiosk.feedback/1"
 
 # Crockford base32 without I, L, O, U: easy to read aloud and to type at a counter.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+TRACKING_PATTERN = r"TK[0-9]{6}-[0-9A-HJKMNP-TV-Z]{6}"  # what new_tracking_number() makes
+TRACKING_RE = re.compile(f"^{TRACKING_PATTERN}$")
 
 
 def now_iso() -> str:

@@ -28,13 +28,15 @@ if TYPE_CHECKING:
 
 
 class ServerThread:
-    """Runs an aiohttp app on 127.0.0.1:port in a background thread; stop() and start() again on the
-    same port (a platform that goes away and comes back)."""
+    """Runs an aiohttp app on 127.0.0.1:port (or `host`) in a background thread; stop() and start() again
+    on the same port (a platform that goes away and comes back)."""
 
-    def __init__(self, make_app: Callable[[], web.Application], port: int | None = None) -> None:
+    def __init__(self, make_app: Callable[[], web.Application], port: int | None = None,
+                 host: str = "127.0.0.1") -> None:
         self.make_app = make_app
+        self.host = host
         self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host}:{self.port}"
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -49,7 +51,7 @@ class ServerThread:
             try:
                 self._runner = web.AppRunner(self.make_app(), access_log=None)
                 loop.run_until_complete(self._runner.setup())
-                site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
+                site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
                 loop.run_until_complete(site.start())
             except BaseException as e:  # surfaced to the caller of start()
                 errors.append(e)
@@ -246,10 +248,13 @@ def install_pack(store, files: dict[str, bytes], version: int) -> None:
 
 
 class Edge:
-    """An edge API server with a real store, outbox and forwarder (platform at platform_url)."""
+    """An edge API server with a real store, outbox and forwarder (platform at platform_url). `config`
+    (default Config()) sets the kiosks, lookup rate and workers; `host` is the one address it listens on
+    (e.g. a test's veth address); `platform_timeout_s` is the adapter's socket timeout."""
 
     def __init__(self, data_dir: Path, platform_url: str, *, with_pack: bool = True, forwarder_opts=None,
-                 lookup_timeout_s: float = 2.0) -> None:
+                 lookup_timeout_s: float = 2.0, config=None, host: str = "127.0.0.1",
+                 platform_timeout_s: float = 2.0) -> None:
         from edge.api import make_app
         from edge.forwarder import Forwarder
         from edge.outbox import Outbox
@@ -263,10 +268,11 @@ class Edge:
         self.outbox = Outbox.open(data_dir)
         opts = {"backoff_base_s": 0.05, "backoff_cap_s": 0.3, "idle_poll_s": 0.1, "refresh_interval_s": 0.2,
                 **(forwarder_opts or {})}
-        self.forwarder = Forwarder(self.outbox, HttpPlatformAdapter(platform_url, timeout=2), **opts)
+        self.forwarder = Forwarder(self.outbox, HttpPlatformAdapter(platform_url, timeout=platform_timeout_s),
+                                   **opts)
         self.forwarder.start()
-        self.server = ServerThread(lambda: make_app(self.store, self.outbox, self.forwarder, Config(),
-                                                    lookup_timeout_s=lookup_timeout_s)).start()
+        self.server = ServerThread(lambda: make_app(self.store, self.outbox, self.forwarder, config or Config(),
+                                                    lookup_timeout_s=lookup_timeout_s), host=host).start()
         self.url = self.server.url
 
     def close(self) -> None:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from edge import sdnotify
 from edge.store import ContentStore
 from kiosk.edge_client import EdgeClient
@@ -51,6 +53,43 @@ def test_daemon_serves_notifies_forwards_and_stops_cleanly(tmp_path, platform_fa
     log = log_path.read_text()
     assert '"edge ready"' in log and '"POST /api/v1/submissions' in log  # access log is on...
     assert ID not in log and "尼玛" not in log  # ...and carries no body
+
+
+def test_daemon_takes_lan_kiosks_from_its_config_and_refuses_unknown_tokens(tmp_path):
+    import hashlib
+
+    from kiosk.edge_client import EdgeRejected
+    from ui.demo import config_toml
+
+    token = "daemon-test-token-0123456789"
+    data, port = tmp_path / "edge", free_port()
+    install_pack(ContentStore(data / "content"), pack_files(), 1)
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(config_toml({
+        "kiosk": {"id": "test-hall-1"},
+        "edge": {"listen_host": "127.0.0.1", "listen_port": port, "data_dir": data,
+                 "platform_url": f"http://127.0.0.1:{free_port()}", "lookup_rate_per_min": 1},
+        "edge.kiosks": [{"id": "hall-1-kiosk-2", "token_sha256": hashlib.sha256(token.encode()).hexdigest()}],
+        "logging": {"format": "json"},
+    }), encoding="utf-8")
+    log_path = tmp_path / "edge.log"
+    proc = EdgeProcess(cfg, log_path)
+    try:
+        proc.wait_ready()
+        url = f"http://127.0.0.1:{port}"
+        kiosk = EdgeClient(url, token=token)
+        kiosk.health("hall-1-kiosk-2", {"app": {"level": "ok", "code": "ok"}})
+        assert kiosk.progress(id_number=ID)["source"] == "edge_cache"
+        with pytest.raises(EdgeRejected) as rate:  # the configured rate: one lookup a minute for this kiosk
+            kiosk.progress(id_number=ID)
+        assert (rate.value.status, rate.value.code) == (429, "rate_limited")
+        with pytest.raises(EdgeRejected) as unknown:
+            EdgeClient(url, token="not-this-one").status()
+        assert (unknown.value.status, unknown.value.code) == (401, "unauthorized")
+    finally:
+        assert proc.terminate() == 0
+    log = log_path.read_text()
+    assert '"request refused"' in log and token not in log and "not-this-one" not in log
 
 
 def test_sdnotify_is_a_no_op_without_systemd(monkeypatch):
