@@ -187,3 +187,150 @@ def ui_stack(tmp_path_factory) -> Iterator[Stack]:
 
 def wait_until(qtbot, predicate: Callable[[], object], timeout_ms: int = 10_000) -> None:
     qtbot.waitUntil(lambda: bool(predicate()), timeout=timeout_ms)
+
+
+# --- an in-process edge whose answers a test can lose, hold back or hang -------------------------
+class TroubleEdge:
+    """The real edge (API, outbox, forwarder, demo pack) behind a middleware that can misbehave:
+
+    lose_submit   POST /submissions is stored, then answered 503 (the answer is lost)
+    hold_submit   POST /submissions is stored, then its answer waits until `release()`
+    hang_health   POST /health never answers until `release()` (counts requests and how many at once)
+    fail_shown    POST /submissions/{tn}/shown answers 503
+    """
+
+    def __init__(self, root: Path, platform_url: str) -> None:
+        import asyncio
+        import threading
+
+        from aiohttp import web
+
+        from edge.api import make_app
+        from kiosk.config import Config
+        from tests.fixtures_edge import Edge, ServerThread
+
+        self.platform_url = platform_url
+        self.edge = Edge(root, platform_url, with_pack=False)
+        install_demo(self.edge.store)
+        self.edge.server.stop()
+        self.lose_submit = self.hold_submit = self.hang_health = self.fail_shown = False
+        self.released = threading.Event()
+        self.submit_arrived = threading.Event()
+        self.health_seen = self.health_now = self.health_max = 0
+        self.shown_failed = 0
+
+        @web.middleware
+        async def trouble(request: web.Request, handler):
+            path, post = request.path, request.method == "POST"
+            if post and path == "/api/v1/health" and self.hang_health:
+                self.health_seen += 1
+                self.health_now += 1
+                self.health_max = max(self.health_max, self.health_now)
+                try:
+                    await asyncio.to_thread(self.released.wait, 60)
+                finally:
+                    self.health_now -= 1
+            if post and path.endswith("/shown") and self.fail_shown:
+                self.shown_failed += 1
+                return web.json_response({"error": {"code": "unavailable", "message": "test"}}, status=503)
+            response = await handler(request)
+            if post and path == "/api/v1/submissions":
+                self.submit_arrived.set()
+                if self.hold_submit:
+                    await asyncio.to_thread(self.released.wait, 60)
+                if self.lose_submit:
+                    return web.json_response({"error": {"code": "unavailable", "message": "lost"}}, status=503)
+            return response
+
+        def app() -> web.Application:
+            a = make_app(self.edge.store, self.edge.outbox, self.edge.forwarder, Config())
+            a.middlewares.insert(0, trouble)
+            return a
+
+        self.server = ServerThread(app).start()
+        self.url = self.server.url
+
+    def release(self) -> None:
+        self.released.set()
+
+    def unconfirmed(self) -> list[str]:
+        """Tracking numbers whose receipt nobody saw, however recent."""
+        return [a["tracking_number"] for a in self.edge.outbox.unconfirmed(min_age_s=0)]
+
+    def close(self) -> None:
+        self.release()
+        self.server.stop()
+        self.edge.close()
+
+
+@pytest.fixture
+def trouble_edge(platform_factory, tmp_path: Path) -> Iterator[TroubleEdge]:
+    edge = TroubleEdge(tmp_path / "trouble-edge", platform_factory().url)
+    yield edge
+    edge.close()
+
+
+class FakeClock:
+    """Stands in for time.monotonic so the idle timeout is tested without waiting for it."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def kiosk_window(qtbot, ui_stack, tmp_path, monkeypatch):
+    """kiosk_window(lang, edge_url=None, clock=None, pin_hash="") -> a shown 1920x1080 window, content loaded."""
+    import ui.screens.feedback as feedback
+    from kiosk.session import Session
+    from ui.factory import create_window
+
+    monkeypatch.setattr(feedback, "THANKS_MS", 200)
+    windows = []
+
+    def make(lang: str = "zh", edge_url: str | None = None, clock=None, pin_hash: str = ""):
+        cfg = ui_stack.cfg(lang, pin_hash=pin_hash)
+        session = Session.from_config(cfg, clock=clock) if clock else None
+        w = create_window(cfg, edge_url=edge_url, clip_dir=tmp_path / f"clips{len(windows)}", session=session)
+        windows.append(w)
+        w.resize(1920, 1080)
+        w.show()
+        qtbot.waitExposed(w)
+        wait_until(qtbot, lambda: w.content.loaded)
+        w.go("home")
+        return w
+
+    yield make
+    for w in windows:
+        w.shutdown()
+        w.close()
+    ui_stack.card_sim.remove()
+    ui_stack.printer_sim.paper = "ok"
+
+
+def click(qtbot, window, name: str) -> None:
+    from PySide6.QtCore import Qt
+
+    from ui.widgets import BigButton
+
+    qtbot.wait(1)  # widgets added to a shown layout appear on the next event-loop turn
+    buttons = [b for b in window.findChildren(BigButton, name) if b.isVisible()]
+    assert buttons, f"no visible button {name!r} on screen {window.current_screen().name}"
+    qtbot.mouseClick(buttons[0], Qt.LeftButton)
+
+
+def to_confirm(qtbot, w, stack, card: int = 0) -> None:
+    """Old-age allowance up to the confirm screen: card, phone, payout account, no photo."""
+    w.start_service(w.content.service("old-age-allowance"))
+    stack.card_sim.insert(card)
+    wait_until(qtbot, lambda: w.current_screen().name == "form")
+    click(qtbot, w, "next")  # the card page: read-only
+    for d in "13800138000":
+        click(qtbot, w, f"key_{d}")
+    click(qtbot, w, "next")
+    click(qtbot, w, "choice_bank_card")
+    click(qtbot, w, "choice_no")
+    click(qtbot, w, "skip_photo")
+    wait_until(qtbot, lambda: w.current_screen().name == "confirm")

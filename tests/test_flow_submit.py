@@ -136,3 +136,37 @@ def test_lookup_with_edge_down_says_so(pack, card_record):
                                                                   retries=0))
     flow.card_read(card_record.to_form_fields("zh"))
     assert flow.lookup() is None and flow.lookup_error == "edge_unavailable"
+
+
+def test_a_lost_answer_freezes_the_flow_and_the_retry_finds_the_stored_application(pack, card_record,
+                                                                                    trouble_edge):
+    from kiosk.flows import FlowError
+
+    flow = ready_to_submit(pack, card_record, EdgeClient(trouble_edge.url, retries=0))
+    trouble_edge.lose_submit = True
+    out = flow.submit()
+    assert not out.ok and out.error == "edge_unavailable" and flow.outcome_unknown
+    (stored,) = trouble_edge.unconfirmed()  # the edge did keep it
+    with pytest.raises(FlowError):
+        flow.back()
+    with pytest.raises(FlowError):
+        flow.set_field("phone", "13900001111")
+    flow.lang = "zh"  # the resident switches language before trying again: still the same request
+    trouble_edge.lose_submit = False
+    again = flow.submit()
+    assert again.ok and again.tracking_number == stored and flow.kind is Kind.RECEIPT
+    assert trouble_edge.unconfirmed() == [stored]  # one application, not two
+
+
+def test_a_key_already_used_shows_the_existing_application(pack, card_record, demo_edge):
+    client = EdgeClient(demo_edge.url)
+    flow = ready_to_submit(pack, card_record, client)
+    # an earlier attempt of this flow (its answer lost) stored a request that differs from today's
+    first = client.submit("old-age-allowance", {"phone": "13900009999", "payout_account": "bank_card",
+                                                "received_elsewhere": "no"}, flow.applicant(), lang="zh",
+                          idempotency_key=flow.idempotency_key)
+    out = flow.submit()
+    assert out.ok and out.existing and out.tracking_number == first["tracking_number"]
+    assert flow.kind is Kind.RECEIPT
+    receipt = flow.receipt_content("zh")
+    assert receipt.qr == first["tracking_number"] and dict(receipt.lines)["受理编号"] == first["tracking_number"]

@@ -425,7 +425,7 @@ def test_edge_down_at_submit_then_retry_makes_one_application(qtbot, kiosk, ui_s
         click(qtbot, w, "confirm")
         screen = w.screens["submitting"]
         wait_until(qtbot, lambda: screen.retry_btn.isVisible(), 20_000)
-        assert screen.banner.text.text() == i18n.tr("submit_failed", "zh") and on(w, "submitting")
+        assert screen.banner.text.text() == i18n.tr("submit_unknown", "zh") and on(w, "submitting")
     finally:
         ui_stack.edge.start()
     click(qtbot, w, "retry_submit")

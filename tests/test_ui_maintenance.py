@@ -436,9 +436,11 @@ def test_bad_frames_are_refused_with_a_clear_error():
 
 
 def test_left_idle_the_screen_closes_itself(qtbot, bench, audit):
-    screen = screen_for(qtbot, bench, audit, idle_close_s=0.3)
+    # listening from construction on: the first render can take longer than the idle time on a busy machine
+    screen = MaintenanceScreen(bench.services(), lang="bo", audit=audit, idle_close_s=0.3)
+    qtbot.addWidget(screen)
     with qtbot.waitSignal(screen.closed, timeout=3000) as closed:
-        pass
+        screen.show()
     assert closed.args == ["idle"] and bench.closed.is_set()
     assert events(audit, "maintenance_close")[0]["reason"] == "idle"
 
@@ -504,3 +506,49 @@ def test_section_titles_sit_on_their_boxes_and_language_names_are_whole(qtbot, b
             assert ink_inside(label)
     tibetan = screen.language_buttons["bo"].label
     assert tibetan.fitted()
+
+
+@pytest.mark.parametrize(("lang", "dead", "refused"), [
+    ("zh", "2 件，最早的在 3 小时 前，需要人工处理", "版本 7 已拒绝：签名不符，内容可能被篡改"),
+    ("bo", "ཡིག་ཆ་ 2 ཆེས་རྙིང་བ་ ཆུ་ཚོད་ 3 སྔོན་ལ། ལས་བྱེད་པས་ཐག་གཅོད་དགོས།", "པར་གཞི་ 7 ངོས་ལེན་མ་བྱས། མིང་རྟགས་མི་མཐུན།"),
+])
+def test_dead_letters_and_a_refused_pack_are_shown_in_words(qtbot, bench, lang, dead, refused):
+    services = dataclasses.replace(
+        bench.services(), outbox=lambda: OutboxInfo(3, 60.0, dead_letters=2, dead_oldest_age_s=3 * 3600 + 5),
+        content_refused=lambda: {"version": 7, "code": "bad_signature", "reason": "signature mismatch",
+                                 "at": "2026-01-01T00:00:00+00:00"})
+    screen = MaintenanceScreen(services, lang=lang)
+    qtbot.addWidget(screen)
+    screen.show()
+    qtbot.waitUntil(lambda: screen.dead_value.text() != "")
+    assert screen.dead_value.text() == dead and screen.dead_value.property("level") == "fault"
+    assert screen.refused_value.text() == refused and screen.refused_value.property("level") == "degraded"
+
+
+def test_unconfirmed_applications_are_listed_and_a_receipt_can_be_printed(qtbot, bench, audit):
+    from ui.maintenance import Unconfirmed
+
+    items = [Unconfirmed("TK260101-0000A1", "old-age-allowance", "2026-01-01T08:30:00+00:00", "queued",
+                         {"bo": "རྒན་གསོ།", "zh": "高龄津贴", "en": "Old-age allowance"})]
+    printed: list[tuple[str, str]] = []
+
+    def print_it(item: Unconfirmed, lang: str) -> Status:
+        printed.append((item.tracking_number, lang))
+        items.clear()  # marked shown: the edge lists it no more
+        return Status(Level.OK, "receipt_printed", "回执已打印", "པར་བསྐྲུན་ཟིན།", "printed")
+
+    services = dataclasses.replace(bench.services(), unconfirmed=lambda: list(items), print_unconfirmed=print_it)
+    screen = MaintenanceScreen(services, lang="zh", audit=audit, refresh_ms=100)
+    qtbot.addWidget(screen)
+    screen.show()
+    qtbot.waitUntil(lambda: "TK260101-0000A1" in screen._unconfirmed_rows)
+    _, number, detail, button = screen._unconfirmed_rows["TK260101-0000A1"]
+    assert screen.unconfirmed_box.title() == "回执无人看到的申请（1）"
+    assert number.text() == "TK260101-0000A1" and "高龄津贴" in detail.text() and "等待上报" in detail.text()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not screen._unconfirmed_rows)
+    assert printed == [("TK260101-0000A1", "zh")]
+    assert screen.reprint_result.text() == "TK260101-0000A1: ✔ 正常 — 已打印，请交给申请人"
+    assert screen.unconfirmed_box.title() == "回执无人看到的申请（0）"
+    assert [e["event"] for e in events(audit) if e["event"].startswith("reprint")] == [
+        "reprint_receipt", "reprint_receipt_result"]

@@ -1,13 +1,15 @@
-"""The theme's numbers: WCAG contrast of every colour pair used, 7 mm capitals, 60 dp controls."""
+"""The theme's numbers: WCAG contrast of every colour pair the style sheet uses, 7 mm capitals, 60 dp controls."""
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor, QFont, QFontInfo, QFontMetricsF, QImage, QPainter
 
-from ui.theme import DESIGN_DPI, LINE_SPACING, PALETTE, TEXT_PAIRS, Theme, contrast_ratio
+from ui.theme import DESIGN_DPI, LINE_SPACING, PALETTE, Theme, contrast_ratio
 
 
 def test_contrast_ratio_matches_wcag_reference_values():
@@ -16,9 +18,60 @@ def test_contrast_ratio_matches_wcag_reference_values():
     assert contrast_ratio("#767676", "#FFFFFF") == pytest.approx(4.54, abs=0.01)  # the classic AA grey
 
 
-@pytest.mark.parametrize(("fg", "bg"), TEXT_PAIRS)
-def test_every_text_colour_pair_reaches_4_5(fg, bg):
-    assert contrast_ratio(PALETTE[fg], PALETTE[bg]) >= 4.5
+_HEX = re.compile(r"#[0-9A-Fa-f]{6}")
+
+
+def sheet_rules(css: str) -> list[tuple[str, dict[str, str]]]:
+    """(selector, {property: value}) for every selector of every rule of a Qt style sheet."""
+    out = []
+    for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", css):
+        props = {k.strip(): v.strip() for k, _, v in (d.partition(":") for d in body.split(";")) if v.strip()}
+        out += [(sel.strip(), props) for sel in selectors.split(",")]
+    return out
+
+
+def _matches(ancestor: str, selector: str) -> bool:
+    """`selector` styles a widget `ancestor` picks out: same type#id, at least the ancestor's [attributes]."""
+    base = lambda s: s.split("[", 1)[0]  # noqa: E731
+    attrs = lambda s: set(re.findall(r"\[[^\]]*\]", s))  # noqa: E731
+    return base(ancestor) == base(selector) and attrs(ancestor) <= attrs(selector)
+
+
+def colour_pairs(css: str) -> set[tuple[str, str]]:
+    """Text colour and the background it is drawn on, for each rule that sets a colour: its own
+    background, else its ancestor's (`A QLabel` on A's backgrounds), else (a bare `QLabel`) every
+    background of a widget that holds labels and has no label colour of its own."""
+    rules = sheet_rules(css)
+    backgrounds = [(sel, _HEX.search(p["background"]).group(0).upper()) for sel, p in rules
+                   if _HEX.search(p.get("background", "")) and "::" not in sel and not sel.startswith("QScrollBar")]
+    pairs = set()
+    for sel, props in rules:
+        fg = _HEX.search(props.get("color", ""))
+        if not fg:
+            continue
+        own = _HEX.search(props.get("background", ""))
+        if own:
+            pairs.add((fg.group(0).upper(), own.group(0).upper()))
+        elif " " in sel:
+            ancestor = sel.rsplit(" ", 1)[0]
+            pairs |= {(fg.group(0).upper(), bg) for s, bg in backgrounds if _matches(ancestor, s)}
+        else:
+            coloured = [s.rsplit(" ", 1)[0] for s, p in rules if " " in s and "color" in p]
+            pairs |= {(fg.group(0).upper(), bg) for s, bg in backgrounds
+                      if not any(_matches(a, s) for a in coloured)}
+    return pairs
+
+
+@pytest.mark.parametrize("elder", [False, True])
+def test_every_colour_pair_the_stylesheet_uses_reaches_4_5(elder):
+    pairs = colour_pairs(Theme(elder=elder).stylesheet())
+    p = {k: v.upper() for k, v in PALETTE.items()}
+    # the extraction finds the pairs on every kind of surface: page, tile, band, bar, banner, button, overlay
+    for fg, bg in [("text", "bg"), ("text", "surface"), ("text", "band"), ("on_bar", "bar"), ("on_warn", "warn"),
+                   ("on_error", "error"), ("on_primary", "primary"), ("on_overlay", "overlay")]:
+        assert (p[fg], p[bg]) in pairs, (fg, bg)
+    low = {pair: round(contrast_ratio(*pair), 2) for pair in pairs if contrast_ratio(*pair) < 4.5}
+    assert not low, low
 
 
 @pytest.mark.parametrize("lang", ["bo", "zh"])

@@ -1,8 +1,10 @@
 """The kiosk's one window: common bars, a stack of screens, the idle overlay, and the glue between them.
 
 The window owns no resident data: that lives in the session's flow (kiosk.flows) and is wiped with
-it. Edge calls (submit, lookup, feedback, health) run on one worker thread and come back as
-signals, devices on theirs (ui.devices_bridge): a tap is never answered by a frozen screen.
+it. The resident's edge calls (submit, lookup, feedback) run on their own worker thread and come back
+as signals; housekeeping (health reports, "receipt shown" marks) has its own paths (ui.edge_paths)
+so it never delays them; devices run on theirs (ui.devices_bridge): a tap is never answered by a
+frozen screen.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from kiosk import i18n
 from kiosk.content import Service, Step, Text
 from kiosk.flows import Flow, State, SubmitOutcome
 from kiosk.session import Phase, Session
+from ui.edge_paths import HealthReporter, ShownReporter
 from ui.overlay import IdleOverlay
 from ui.screens.feedback import FeedbackScreen
 from ui.screens.form import FormScreen
@@ -80,7 +83,13 @@ class KioskWindow(QWidget):
         self.speaker = Speaker(voice, content)
         self.setObjectName("Root")
         self.setWindowTitle("Township Kiosk")
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="edge-calls")
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="edge-resident")
+        kiosk_id = cfg.kiosk.id
+        self.health = HealthReporter(lambda statuses: edge.health(kiosk_id, statuses))
+        self.shown = ShownReporter(edge)
+        self.submit_in_flight = False  # a submit's POST may still land: nobody leaves meanwhile
+        self._counter_lang: str | None = None
+        self.submitted.connect(self._submit_answered)  # before the screens' slots: they may leave
         self.setStyleSheet(self.theme.stylesheet())
 
         outer = QVBoxLayout(self)
@@ -218,9 +227,27 @@ class KioskWindow(QWidget):
         log.info("screen", extra={"screen": name})
 
     def go_home(self) -> None:
-        """Always a way home: any flow in progress is dropped (wiped), the session goes on."""
+        """Always a way home: any flow in progress is dropped (wiped), the session goes on.
+
+        Except while a submit is on its way (its answer holds the tracking number: wait for it), and
+        once a submit's outcome is unknown, when home is the counter (staff find the application)."""
+        flow = self.session.flow
+        if self.submit_in_flight:
+            self.screens["submitting"].please_wait()
+            return
+        if flow is not None and flow.outcome_unknown:
+            self.send_to_counter()
+            return
         self._drop_flow()
         self.go("home")
+
+    def send_to_counter(self) -> None:
+        """End the session; the home screen tells the resident that staff at the counter will help."""
+        if self.submit_in_flight:
+            self.screens["submitting"].please_wait()
+            return
+        self._counter_lang = self.session.lang
+        self.session.end("counter")
 
     def _drop_flow(self) -> str | None:
         """Wipe the flow (the session goes on) and forget the card on the reader; the flow's service id."""
@@ -262,6 +289,8 @@ class KioskWindow(QWidget):
 
     def flow_back(self) -> None:
         flow = self.session.flow
+        if flow is not None and flow.outcome_unknown:
+            return  # frozen: the submitting screen offers "try again" or the counter
         if flow is not None and flow.back():
             self.show_flow_step()
             return
@@ -279,6 +308,7 @@ class KioskWindow(QWidget):
 
     def run_submit(self) -> None:
         flow = self.session.flow
+        self.submit_in_flight = True
 
         def work() -> None:
             try:
@@ -288,6 +318,7 @@ class KioskWindow(QWidget):
                     time.sleep(0.2)
             except Exception:
                 log.exception("submit crashed")
+                flow.outcome_unknown = True
                 outcome = SubmitOutcome(False, error="edge_unavailable")
             self.submitted.emit(outcome)
 
@@ -316,6 +347,14 @@ class KioskWindow(QWidget):
 
         self._pool.submit(work)
 
+    def _submit_answered(self, _outcome: SubmitOutcome) -> None:
+        """The submit's answer reached the GUI thread: leaving is possible again."""
+        self.submit_in_flight = False
+
+    def mark_shown(self, tracking_number: str) -> None:
+        """The tracking number is on screen: the edge stops listing it for staff (off the GUI thread)."""
+        self.shown.mark(tracking_number)
+
     def print_receipt(self, content: Any) -> None:
         from devices.printer.receipt import Receipt
 
@@ -330,6 +369,8 @@ class KioskWindow(QWidget):
 
     # --- session, language, elder mode ------------------------------------------------------------------
     def tick(self) -> None:
+        if self.submit_in_flight:
+            self.session.touch()  # no idle wipe while the answer with the tracking number is on its way
         if self.session.tick() is Phase.WARNING:
             self._show_countdown(int(round(self.session.seconds_left())))
 
@@ -361,6 +402,11 @@ class KioskWindow(QWidget):
         self.restyle(self)
         if reason == "idle":
             self.speaker.prompt("session_ended", self.session.lang)
+        elif reason == "counter":  # in the resident's language, not the kiosk's default
+            lang, self._counter_lang = self._counter_lang or self.session.lang, None
+            home = self.screens["home"]
+            home.banner.show_message("warn", self.speaker.prompt("submit_counter_done", lang))
+            self.restyle(home.banner)
 
     def switch_language(self) -> None:
         self.session.set_language(i18n.other_language(self.session.lang))
@@ -420,16 +466,7 @@ class KioskWindow(QWidget):
     def _device_status(self, component: str, status: Any) -> None:
         if self.current_screen() is self.screens["home"]:
             self.screens["home"].retranslate()
-        statuses = {c: s.as_dict() for c, s in self.bridge.statuses().items()}
-        kiosk_id = self.cfg.kiosk.id
-
-        def work() -> None:
-            try:
-                self.edge.health(kiosk_id, statuses)
-            except Exception as e:
-                log.info("health not reported", extra={"error": type(e).__name__})
-
-        self._pool.submit(work)
+        self.health.report({c: s.as_dict() for c, s in self.bridge.statuses().items()})
 
     def _content_changed(self) -> None:
         if self.current_screen() in (self.screens["home"], self.screens["services"]):
@@ -446,4 +483,6 @@ class KioskWindow(QWidget):
         QApplication.instance().removeEventFilter(self._activity)
         self.session.end("shutdown")
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self.health.close()  # a report hanging on the edge is not waited for
+        self.shown.close()
         self.bridge.close()

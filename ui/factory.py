@@ -68,7 +68,7 @@ def create_window(cfg: Any, *, edge_url: str | None = None, clip_dir: Path | Non
     from ui.content_cache import ContentCache
     from ui.devices_bridge import DeviceBridge
 
-    edge = EdgeClient(edge_url or cfg.edge.url)
+    edge = EdgeClient(edge_url or cfg.edge.url, token=cfg.edge.token)
     clips = clip_dir or Path(tempfile.mkdtemp(prefix="kiosk-clips-"))
     content = ContentCache(edge, clips)
     devices = make_devices(cfg, content.clip_path)

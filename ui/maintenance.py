@@ -2,7 +2,8 @@
 
 MaintenanceScreen is a self-contained QWidget: it shows every device's status, runs the
 self-tests, and shows the edge's content version, outbox and WAN state and the missing Tibetan
-clips. It talks to the kiosk only through MaintenanceServices, calls them off the GUI thread,
+clips, dead letters, a refused content pack, and the applications whose receipt no resident saw
+(with a "print receipt" action for staff to hand it over). It talks to the kiosk only through MaintenanceServices, calls them off the GUI thread,
 and writes every action to the audit log. It closes itself after a few idle minutes, so a
 screen left open does not stay open for the next person at the kiosk.
 """
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk import i18n
 from kiosk.audit import AuditLog
 from kiosk.identity import CardRecord
 from kiosk.lockout import PinGate
@@ -37,16 +39,17 @@ from kiosk.status import Level, Status
 from ui.maintenance_camera import Detections, QrMark, detect, draw_overlay, frame_to_image
 from ui.maintenance_gesture import CornerGesture
 from ui.maintenance_pin import PinDialog
-from ui.maintenance_services import MaintenanceServices, OutboxInfo
+from ui.maintenance_services import MaintenanceServices, OutboxInfo, Unconfirmed
 from ui.maintenance_style import CORNER_DP, default_theme, stylesheet
 from ui.maintenance_text import LANGUAGE_NAMES, LANGUAGES, format_age, level_text, tr, tr_or
 from ui.maintenance_widgets import LabelButton, Section
 from ui.maintenance_worker import BackgroundCalls, CallResult
+from ui.screens.lookup import local_time
 from ui.theme import Theme
 from ui.widgets import Label
 
 __all__ = ["CornerGesture", "Detections", "MaintenanceLauncher", "MaintenanceScreen", "MaintenanceServices",
-           "OutboxInfo", "PinDialog", "QrMark", "detect"]
+           "OutboxInfo", "PinDialog", "QrMark", "Unconfirmed", "detect"]
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +63,8 @@ class _CardSeen:
     kind: str
     masked_id: str
 _MAX_CLIPS_SHOWN = 200
+
+
 _CAMERA_MS = 200
 _INPUT_EVENTS = {QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.TouchBegin}
 
@@ -67,7 +72,8 @@ _INPUT_EVENTS = {QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type
 def _gather(services: MaintenanceServices) -> dict[str, object]:
     """One refresh: every field on its own, so one failing service does not blank the others."""
     calls = {"statuses": services.device_statuses, "version": services.content_version,
-             "outbox": services.outbox, "wan": services.wan_state, "clips": services.missing_clips}
+             "outbox": services.outbox, "wan": services.wan_state, "clips": services.missing_clips,
+             "unconfirmed": services.unconfirmed, "refused": services.content_refused}
     snapshot: dict[str, object] = {}
     for name, fn in calls.items():
         try:
@@ -94,6 +100,8 @@ class MaintenanceScreen(QWidget):
         self._snapshot: dict[str, object] = {}
         self._results: dict[str, CallResult] = {}
         self._device_rows: dict[str, tuple[Label, Label, Label]] = {}
+        self._unconfirmed_rows: dict[str, tuple[Unconfirmed, Label, Label, LabelButton]] = {}
+        self._reprint: tuple[str, CallResult | None] | None = None  # the last "print receipt": number, result
         self._camera_stats = {"frames": 0, "qr_frames": 0, "face_frames": 0}
         self._camera_last: CallResult | None = None
         self.preview_image: QImage | None = None  # the last frame shown, overlay included
@@ -185,17 +193,33 @@ class MaintenanceScreen(QWidget):
         self.version_label, self.version_value = Label(), Label()
         self.outbox_label, self.outbox_value = Label(), Label()
         self.wan_label, self.wan_value = Label(), Label()
-        for row, (k, v) in enumerate([(self.version_label, self.version_value),
-                                      (self.outbox_label, self.outbox_value), (self.wan_label, self.wan_value)]):
+        self.dead_label, self.dead_value = Label(), Label()
+        self.refused_label, self.refused_value = Label(), Label()
+        pairs = [(self.version_label, self.version_value), (self.refused_label, self.refused_value),
+                 (self.outbox_label, self.outbox_value), (self.dead_label, self.dead_value),
+                 (self.wan_label, self.wan_value)]
+        for row, (k, v) in enumerate(pairs):
             system.addWidget(k, row, 0)
             system.addWidget(v, row, 1)
         system.setColumnStretch(1, 1)
         self.clips_label = Label()
         self.clips_list = QListWidget()
         self.clips_list.setMinimumHeight(self._theme.dp(110))
-        system.addWidget(self.clips_label, 3, 0, 1, 2)
-        system.addWidget(self.clips_list, 4, 0, 1, 2)
-        system.setRowStretch(4, 1)  # the list takes the column's spare height
+        system.addWidget(self.clips_label, len(pairs), 0, 1, 2)
+        system.addWidget(self.clips_list, len(pairs) + 1, 0, 1, 2)
+        system.setRowStretch(len(pairs) + 1, 1)  # the list takes the column's spare height
+
+        self.unconfirmed_box = Section()
+        self._unconfirmed_grid = QGridLayout(self.unconfirmed_box.box)
+        self._unconfirmed_grid.setColumnStretch(1, 1)
+        self._unconfirmed_grid.setVerticalSpacing(tight)
+        self.unconfirmed_none = Label()
+        self._unconfirmed_grid.addWidget(self.unconfirmed_none, 0, 0, 1, 3)
+        # below the list, not in a row: a printed application leaves the list, its result stays
+        self.reprint_result = Label()
+        self.reprint_result.setObjectName("reprint_result")
+        self.reprint_result.hide()
+        self._unconfirmed_grid.addWidget(self.reprint_result, 1000, 0, 1, 3)
 
         self.tests_box = Section()
         tests = QGridLayout(self.tests_box.box)
@@ -221,6 +245,7 @@ class MaintenanceScreen(QWidget):
         left = QVBoxLayout()
         left.addWidget(self.devices_box)
         left.addWidget(self.system_box, 1)
+        left.addWidget(self.unconfirmed_box)
         body = QWidget()
         columns = QHBoxLayout(body)
         columns.setContentsMargins(0, 0, 0, 0)
@@ -245,6 +270,9 @@ class MaintenanceScreen(QWidget):
         self.version_label.setText(tr("content_version", lang))
         self.outbox_label.setText(tr("outbox", lang))
         self.wan_label.setText(tr("wan", lang))
+        self.dead_label.setText(tr("dead_letters", lang))
+        self.refused_label.setText(tr("content_refused", lang))
+        self.unconfirmed_none.setText(tr("none", lang))
         self.test_buttons["card"].setText(tr("test_card", lang))
         self.test_buttons["print"].setText(tr("test_print", lang))
         for code in self._services.speak_languages:
@@ -270,6 +298,14 @@ class MaintenanceScreen(QWidget):
         wan = snap["wan"]
         self.wan_value.setText(self._text_or_unavailable(wan, self._status_text))
         self._set_level(self.wan_value, wan.level if isinstance(wan, Status) else Level.FAULT)
+        outbox = snap["outbox"]
+        self.dead_value.setText(self._text_or_unavailable(outbox, self._dead_text))
+        self._set_level(self.dead_value, Level.FAULT if not isinstance(outbox, OutboxInfo) or outbox.dead_letters
+                        else Level.OK)
+        refused = snap["refused"]
+        self.refused_value.setText(self._text_or_unavailable(refused, self._refused_text))
+        self._set_level(self.refused_value, Level.OK if refused is None else Level.DEGRADED)
+        self._render_unconfirmed(snap["unconfirmed"])
         clips = snap["clips"]
         self.clips_list.clear()
         if clips is _UNAVAILABLE:
@@ -324,6 +360,89 @@ class MaintenanceScreen(QWidget):
             return str(info.depth)
         return tr("outbox_value", self._lang, n=info.depth, age=format_age(info.oldest_age_s, self._lang))
 
+    def _dead_text(self, info: OutboxInfo) -> str:
+        if not info.dead_letters:
+            return "0"
+        age = format_age(info.dead_oldest_age_s, self._lang) if info.dead_oldest_age_s is not None else "?"
+        return tr("dead_value", self._lang, n=info.dead_letters, age=age)
+
+    def _refused_text(self, refused: dict | None) -> str:
+        if not refused:
+            return tr("none", self._lang)
+        code = str(refused.get("code") or "")
+        why = tr_or(f"refusal.{code}", scrub(str(refused.get("reason") or code))[:200], self._lang)
+        return tr("refused_value", self._lang, version=refused.get("version", "?"), why=why)
+
+    # -- applications whose receipt nobody saw ----------------------------------------------------
+    def _render_unconfirmed(self, items: object) -> None:
+        lang = self._lang
+        if items is _UNAVAILABLE:
+            self.unconfirmed_box.setTitle(tr("unconfirmed", lang, n="?"))
+            self._clear_unconfirmed_rows()
+            self.unconfirmed_none.setText(tr("unavailable", lang))
+            self.unconfirmed_none.show()
+            return
+        self.unconfirmed_box.setTitle(tr("unconfirmed", lang, n=len(items)))
+        if [i.tracking_number for i in items] != list(self._unconfirmed_rows):
+            self._clear_unconfirmed_rows()
+            for item in items:
+                self._add_unconfirmed_row(item)
+        self.unconfirmed_none.setVisible(not items)
+        for item, _number, detail, button in self._unconfirmed_rows.values():
+            title = (item.title or {}).get(lang) or (item.title or {}).get("zh") or item.service_id
+            status = i18n.tr(f"status_{item.status}", lang) if i18n.has(f"status_{item.status}") else item.status
+            detail.setText(f"{title} · {local_time(item.created)} · {status}")
+            button.setText(tr("print_receipt", lang))
+        self._render_reprint()
+
+    def _add_unconfirmed_row(self, item: Unconfirmed) -> None:
+        row = len(self._unconfirmed_rows) + 1
+        number, detail = Label(item.tracking_number), Label()
+        number.setObjectName("unconfirmed_number")
+        button = self._button()
+        button.setObjectName(f"print_{item.tracking_number}")
+        button.clicked.connect(lambda _=False, tn=item.tracking_number: self.print_unconfirmed(tn))
+        self._unconfirmed_grid.addWidget(number, row, 0)
+        self._unconfirmed_grid.addWidget(detail, row, 1)
+        self._unconfirmed_grid.addWidget(button, row, 2)
+        self._unconfirmed_rows[item.tracking_number] = (item, number, detail, button)
+
+    def _clear_unconfirmed_rows(self) -> None:
+        for _item, *widgets in self._unconfirmed_rows.values():
+            for widget in widgets:
+                self._unconfirmed_grid.removeWidget(widget)
+                widget.hide()
+                widget.deleteLater()
+        self._unconfirmed_rows.clear()
+
+    def print_unconfirmed(self, tracking_number: str) -> None:
+        """Print a receipt for staff to hand over; the edge then stops listing the application."""
+        row = self._unconfirmed_rows.get(tracking_number)
+        key = f"reprint:{tracking_number}"
+        if row is None or not self._calls.submit(key, self._services.print_unconfirmed, row[0], self._lang):
+            return
+        row[3].setEnabled(False)
+        self._reprint = (tracking_number, None)
+        self._render_reprint()
+        self._record("reprint_receipt", tracking_number=tracking_number)
+
+    def _render_reprint(self) -> None:
+        if self._reprint is None:
+            return
+        lang, label = self._lang, self.reprint_result
+        tracking_number, call = self._reprint
+        if call is None:
+            text, level = tr("running", lang), Level.OK
+        elif call.ok and isinstance(call.value, Status) and call.value.level is Level.OK:
+            text, level = f"{level_text(Level.OK, lang)} — {tr('receipt_printed', lang)}", Level.OK
+        elif call.ok and isinstance(call.value, Status):
+            text, level = self._status_text(call.value), call.value.level
+        else:
+            text, level = f"{level_text(Level.FAULT, lang)} — {tr('test_failed', lang)}", Level.FAULT
+        label.setText(f"{tracking_number}: {text}")
+        label.show()
+        self._set_level(label, level)
+
     def _text_or_unavailable(self, value: object, render: Callable) -> str:
         return tr("unavailable", self._lang) if value is _UNAVAILABLE else render(value)
 
@@ -363,6 +482,15 @@ class MaintenanceScreen(QWidget):
             self._render_snapshot()
         elif key == "camera":
             self._on_frame(call)
+        elif key.startswith("reprint:"):
+            tracking_number = key.partition(":")[2]
+            self._reprint = (tracking_number, call)
+            row = self._unconfirmed_rows.get(tracking_number)
+            if row is not None:
+                row[3].setEnabled(True)
+            self._render_reprint()
+            self._record("reprint_receipt_result", tracking_number=tracking_number, **self._audit_fields(call))
+            self.refresh()  # printed and marked: it leaves the list
         else:
             if isinstance(call.value, CardRecord):
                 call = CallResult(value=_CardSeen(call.value.kind.value, call.value.masked_id))

@@ -22,10 +22,32 @@ from ui.maintenance_camera import Detections, detect
 class OutboxInfo:
     depth: int
     oldest_age_s: float | None  # None when empty
+    dead_letters: int = 0  # refused by the platform for good: staff must act on them
+    dead_oldest_age_s: float | None = None
+    unconfirmed: int = 0  # applications whose receipt no resident saw
+
+
+@dataclass(frozen=True)
+class Unconfirmed:
+    """An application whose receipt no resident saw (no personal data: staff use the number)."""
+
+    tracking_number: str
+    service_id: str
+    created: str  # ISO 8601
+    status: str
+    title: dict[str, str] | None = None  # the service's name by language, when the pack has it
 
 
 def _nothing() -> None:
     return None
+
+
+def _no_list() -> list:
+    return []
+
+
+def _cannot_print(item: Unconfirmed, lang: str) -> Status:
+    raise RuntimeError("no printer wired to this screen")
 
 
 @dataclass(frozen=True)
@@ -39,6 +61,9 @@ class MaintenanceServices:
     outbox: Callable[[], OutboxInfo]
     wan_state: Callable[[], Status]
     missing_clips: Callable[[], list[str]]  # prompt keys with no recorded Tibetan clip
+    unconfirmed: Callable[[], list[Unconfirmed]] = _no_list
+    print_unconfirmed: Callable[[Unconfirmed, str], Status] = _cannot_print  # prints it, then marks it shown
+    content_refused: Callable[[], dict | None] = _nothing  # {"version", "reason", "code", "at"} or None
     camera_detect: Callable[[np.ndarray], Detections] = detect  # QR + faces on one frame
     close: Callable[[], None] = _nothing  # maintenance ended: release the camera, etc.
     speak_languages: Sequence[str] = ("bo", "zh")

@@ -29,8 +29,10 @@ WAN_UNKNOWN = Status(Level.OK, "wan_unknown", "还没有需要上报的申请", 
 # Self-test answers that say what happened (the device's own "OK" would only repeat the level word)
 PRINTED = Status(Level.OK, "printed", "测试小票已打印", "ཚོད་ལྟའི་ཤོག་བྱང་པར་བསྐྲུན་ཟིན།", "test receipt printed")
 SPOKEN = Status(Level.OK, "spoken", "已播放", "སྒྲ་བཏང་ཟིན།", "spoken")
+REPRINTED = Status(Level.OK, "receipt_printed", "回执已打印", "གཏན་འཁེལ་ཤོག་བུ་པར་བསྐྲུན་ཟིན།", "receipt printed")
 NO_CLIP = Status(Level.DEGRADED, "no_clip", "这句话没有录音，没有播放", "སྒྲ་ཆ་མེད་པས་སྒྲ་མ་བཏང་།",
                  "no recorded clip: not spoken")
+
 
 
 def state_dir(cfg: Any) -> Path:
@@ -39,7 +41,7 @@ def state_dir(cfg: Any) -> Path:
 
 def make_services(window: Any) -> Any:
     """MaintenanceServices over the window's bridge (devices), speaker (voice) and edge client."""
-    from ui.maintenance_services import MaintenanceServices, OutboxInfo
+    from ui.maintenance_services import MaintenanceServices, OutboxInfo, Unconfirmed
 
     bridge, edge = window.bridge, window.edge
 
@@ -88,7 +90,56 @@ def make_services(window: Any) -> Any:
 
     def outbox() -> Any:
         stats = edge_status().get("outbox") or {}
-        return OutboxInfo(int(stats.get("depth", 0)), stats.get("oldest_age_s"))
+        return OutboxInfo(int(stats.get("depth", 0)), stats.get("oldest_age_s"),
+                          dead_letters=int(stats.get("dead_letters") or 0),
+                          dead_oldest_age_s=stats.get("dead_oldest_age_s"),
+                          unconfirmed=int(stats.get("unconfirmed") or 0))
+
+    def content_refused() -> dict | None:
+        doc = edge_status()
+        if not doc:
+            raise ConnectionError("edge status unavailable")
+        return ((doc.get("content") or {}).get("sync") or {}).get("refused")
+
+    def unconfirmed() -> list[Unconfirmed]:
+        items = []
+        for doc in edge.unconfirmed_submissions():
+            service = window.content.service(doc.get("service_id", ""))
+            title = {lang: service.title.get(lang) for lang in ("bo", "zh", "en")} if service else None
+            items.append(Unconfirmed(str(doc["tracking_number"]), str(doc.get("service_id", "")),
+                                     str(doc.get("created", "")), str(doc.get("status", "")), title))
+        return items
+
+    def print_unconfirmed(item: Unconfirmed, lang: str) -> Status:
+        """A receipt for staff to hand over: no card was read for it, so no masked ID; then marked shown."""
+        from devices.printer.printer import PrinterError
+        from devices.printer.receipt import Receipt
+        from kiosk import i18n
+        from ui.screens.lookup import local_time
+
+        if bridge.printer is None:
+            return UNAVAILABLE
+        lang = lang if lang in i18n.LANGS else "zh"
+        alt = i18n.other_language(lang)
+        title = item.title or {}
+        receipt = Receipt(title=title.get(lang) or item.service_id, title_alt=title.get(alt),
+                          lines=[(i18n.tr("tracking_number", lang), item.tracking_number),
+                                 (i18n.tr("id_number", lang), i18n.tr("receipt_id_unknown", lang)),
+                                 (i18n.tr("date", lang), local_time(item.created))],
+                          qr=item.tracking_number, footer=i18n.tr("receipt_staff_copy", lang), lang=lang)
+        try:
+            bridge.printer.print_receipt(receipt)
+        except PrinterError as e:
+            return e.status
+        after = bridge.printer.status_source.status()
+        if after.level is not Level.OK:
+            return after
+        try:
+            edge.submission_shown(item.tracking_number)
+        except Exception as e:  # printed all the same: the window's reporter retries the mark
+            log.info("reprint not marked shown yet", extra={"error": type(e).__name__})
+            window.mark_shown(item.tracking_number)
+        return REPRINTED
 
     def wan() -> Status:
         doc = edge_status()
@@ -112,6 +163,9 @@ def make_services(window: Any) -> Any:
         outbox=outbox,
         wan_state=wan,
         missing_clips=lambda: sorted(voice.missing_clips) if voice is not None else [],
+        unconfirmed=unconfirmed,
+        print_unconfirmed=print_unconfirmed,
+        content_refused=content_refused,
     )
 
 

@@ -18,8 +18,8 @@ is then about 1.3 x a Chinese one rather than 1.9 x, so a summary, a tile or a b
 empty padding. A line whose stacks reach further gets the room it needs. Heights are still never
 fixed numbers: every label word-wraps and tells the layout its height for a width.
 
-Colours: dark text on light and light text on dark, every pair checked with the WCAG 2.x contrast
-ratio (>= 4.5:1, tests/test_ui_theme.py); state is shown with an icon and a word, never colour alone.
+Colours: dark text on light and light text on dark, every pair the style sheet sets checked with the
+WCAG 2.x contrast ratio (>= 4.5:1, tests/test_ui_theme.py reads them from the sheet); state is shown with an icon and a word, never colour alone.
 """
 
 from __future__ import annotations
@@ -78,14 +78,6 @@ PALETTE = {
     "overlay": "#102A43",      # idle overlay, white text
     "on_overlay": "#FFFFFF",
 }
-
-# (foreground, background) pairs the UI actually uses; all must reach 4.5:1.
-TEXT_PAIRS = [
-    ("text", "bg"), ("text", "surface"), ("muted_text", "bg"), ("muted_text", "surface"),
-    ("on_primary", "primary"), ("on_bar", "bar"), ("on_ok", "ok"), ("on_warn", "warn"),
-    ("on_error", "error"), ("on_overlay", "overlay"), ("text", "focus"), ("primary", "surface"),
-    ("primary", "bg"), ("error", "surface"), ("ok", "surface"), ("warn", "surface"), ("text", "band"),
-]
 
 
 def _linear(c: float) -> float:

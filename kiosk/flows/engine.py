@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from kiosk import i18n
+from kiosk import i18n, wire
 from kiosk.edge_client import EdgeRejected, EdgeUnavailable
 from kiosk.flows import payments
 from kiosk.flows.validation import NO, YES, FieldError, normalise, validate
@@ -74,8 +74,9 @@ class SubmitOutcome:
     ok: bool
     tracking_number: str | None = None
     forwarded: bool = False
-    error: str | None = None  # "edge_unavailable" (retry with the same key) | "rejected"
+    error: str | None = None  # "edge_unavailable" (outcome unknown: retry with the same key) | "rejected"
     field_errors: tuple[FieldError, ...] = ()
+    existing: bool = False  # the edge already held this flow's application (an earlier answer was lost)
 
 
 def _wall_clock() -> datetime:
@@ -113,6 +114,10 @@ class Flow:
         self.receipt_error: str | None = None
         self.lookup_result: dict | None = None
         self.lookup_error: str | None = None
+        # A submit whose answer was lost may have been stored: from then on the flow is frozen (no
+        # back, no edits), so a retry sends the same request under the same key.
+        self.outcome_unknown = False
+        self._request: dict | None = None  # what was sent; holds personal data, wiped with the rest
 
     def __repr__(self) -> str:
         return f"<Flow service={self.service.id} step={self._index}:{self.kind} state={self.state}>"
@@ -154,7 +159,7 @@ class Flow:
 
     @property
     def has_personal_data(self) -> bool:
-        return bool(self._card or self._values or self._photo or self.lookup_result)
+        return bool(self._card or self._values or self._photo or self.lookup_result or self._request)
 
     def _require(self, *kinds: Kind) -> None:
         if self.state is not State.ACTIVE:
@@ -243,9 +248,14 @@ class Flow:
         """A value read from the card (e.g. to offer its address for a "current address" field)."""
         return self._card_l10n.get(self.lang, {}).get(card_field, self._card.get(card_field))
 
+    @property
+    def frozen(self) -> bool:
+        """Submitted, or sent with no answer: nothing the resident entered may change any more."""
+        return self.submitted or self.outcome_unknown
+
     def set_field(self, field_id: str, value: object) -> FieldError | None:
         """Keep what was entered (nothing is thrown away for a typo) and say what is wrong with it."""
-        if self.state is not State.ACTIVE or self.submitted:
+        if self.state is not State.ACTIVE or self.frozen:
             raise FlowError("the form can no longer change")
         f = self._field(field_id)
         if self.is_read_only(f):
@@ -311,22 +321,46 @@ class Flow:
         Blocks for at most the edge client's timeout: the UI calls it from a worker thread.
         """
         self._require(Kind.SUBMIT)
-        fields = {f.id: self.value(f.id) for f in self.all_fields()
-                  if not getattr(f, "source", None) and self.value(f.id) != ""}
+        if self._request is None:
+            # built once: a retry (even after a language switch) is the very same request
+            fields = {f.id: self.value(f.id) for f in self.all_fields()
+                      if not getattr(f, "source", None) and self.value(f.id) != ""}
+            self._request = {"fields": fields, "applicant": self.applicant(), "photo": self._photo,
+                             "lang": self.lang}
+        req = self._request
         try:
-            result = self.edge.submit(self.service.id, fields, self.applicant(), photo=self._photo,
-                                      lang=self.lang, idempotency_key=self.idempotency_key)
+            result = self.edge.submit(self.service.id, req["fields"], req["applicant"], photo=req["photo"],
+                                      lang=req["lang"], idempotency_key=self.idempotency_key)
         except EdgeUnavailable:
-            log.warning("submit failed: edge unavailable", extra={"service": self.service.id})
+            self.outcome_unknown = True
+            log.warning("submit failed: edge unavailable, outcome unknown", extra={"service": self.service.id})
             return SubmitOutcome(False, error="edge_unavailable")
         except EdgeRejected as e:
+            tracking = (e.details or {}).get("tracking_number") if e.status == 409 else None
+            if isinstance(tracking, str) and TRACKING_RE.fullmatch(tracking):
+                # this flow's key already made an application (an earlier answer was lost): it is this one
+                log.warning("submit: key already used, showing the existing application",
+                            extra={"service": self.service.id})
+                return self._accepted(self._existing(tracking), existing=True)
             log.warning("submit rejected", extra={"service": self.service.id, "code": e.code})
             return SubmitOutcome(False, error="rejected", field_errors=self._rejected_fields(e))
-        self.submission = dict(result)
+        return self._accepted(dict(result))
+
+    def _existing(self, tracking: str) -> dict:
+        """What the edge says of an application it already holds; its tracking number alone if it cannot say."""
+        try:
+            doc = dict(self.edge.submission(tracking))
+        except (EdgeUnavailable, EdgeRejected):
+            doc = {}
+        return {"status": wire.STATUS_QUEUED, "forwarded": False, **doc, "tracking_number": tracking}
+
+    def _accepted(self, submission: dict, *, existing: bool = False) -> SubmitOutcome:
+        self.submission = submission
         self.submitted_at = self._clock()
+        self.outcome_unknown = False
         self._advance()
         return SubmitOutcome(True, tracking_number=self.tracking_number,
-                             forwarded=bool(self.submission.get("forwarded")))
+                             forwarded=bool(self.submission.get("forwarded")), existing=existing)
 
     def refresh_submission(self) -> bool:
         """Ask the edge whether the platform has acknowledged the application; True once forwarded.
@@ -442,7 +476,12 @@ class Flow:
 
     # --- going back, leaving ---------------------------------------------------------------------
     def back(self) -> bool:
-        """One screen back; False at the first step (the caller leaves the flow) or once submitted."""
+        """One screen back; False at the first step (the caller leaves the flow) or once submitted.
+
+        Refused (FlowError) while the outcome of a submit is unknown: going back to change anything
+        could leave a stored application behind under a tracking number nobody saw."""
+        if self.outcome_unknown and self.state is State.ACTIVE:
+            raise FlowError("the outcome of the submit is unknown: retry it or go to the counter")
         if self.state is not State.ACTIVE or self.submitted:
             return False
         i = self._index - 1

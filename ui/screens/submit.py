@@ -106,6 +106,10 @@ class ConfirmScreen(Screen):
 
 
 class SubmittingScreen(Screen):
+    """The edge call, off the GUI thread. Nobody leaves while it is in flight (its answer holds the
+    tracking number); once its outcome is unknown the flow is frozen: "try again" with the same key,
+    or the counter, where staff find the application if it did arrive."""
+
     name = "submitting"
     prompt_id = "submitting"
 
@@ -113,17 +117,41 @@ class SubmittingScreen(Screen):
         super().__init__(app)
         self.spinner = IconLabel("spinner", 160)
         self.root.addWidget(self.spinner, 1, Qt.AlignCenter)
+        row = QHBoxLayout()
+        self.counter_btn = BigButton("people", "")
+        self.counter_btn.setObjectName("submit_counter")
+        self.counter_btn.clicked.connect(self._counter)
         self.retry_btn = BigButton("repeat", "", kind="primary")
         self.retry_btn.setObjectName("retry_submit")
         self.retry_btn.clicked.connect(self._submit)
-        self.root.addWidget(self.retry_btn)
+        row.addWidget(self.counter_btn)
+        row.addWidget(self.retry_btn)
+        self.root.addLayout(row)
         self.bind(self.retry_btn, "try_again")
+        self.bind(self.counter_btn, "go_to_counter")
         self.busy = False
+        self._message: tuple[str, str] | None = None  # (state, catalog key) of the banner, kept on a language switch
         app.submitted.connect(self._done)
 
     def enter(self, **kwargs: Any) -> None:
         super().enter(**kwargs)
         self._submit()
+
+    def retranslate(self) -> None:
+        super().retranslate()
+        if self._message is not None and self.banner.isVisible():
+            self._say(*self._message)
+
+    def wipe(self) -> None:
+        super().wipe()
+        self.busy, self._message = False, None
+        self.retry_btn.hide()
+        self.counter_btn.hide()
+
+    def _say(self, state: str, key: str) -> None:
+        self._message = (state, key)
+        self.banner.show_message(state, self.tr(key))
+        self.app.restyle(self.banner)
 
     def _submit(self) -> None:
         if self.busy:
@@ -131,9 +159,15 @@ class SubmittingScreen(Screen):
         self.app.session.touch()
         self.busy = True
         self.retry_btn.hide()
+        self.counter_btn.hide()
         self.banner.hide()
         self.spinner.show()
         self.app.run_submit()
+
+    def please_wait(self) -> None:
+        """Home or Back pressed while the application is on its way: say why nothing happens."""
+        self._say("info", "submit_wait")
+        self.app.speaker.prompt("submit_wait", self.lang)
 
     def _done(self, outcome: Any) -> None:
         self.busy = False
@@ -143,14 +177,26 @@ class SubmittingScreen(Screen):
             self.app.show_flow_step()
             return
         self.spinner.hide()
+        flow = self.app.session.flow
+        frozen = flow is not None and flow.outcome_unknown
         if outcome.error == "rejected":
-            self.banner.show_message("error", self.tr("submit_rejected"))
-        else:  # edge unreachable: the same idempotency key is reused on retry
-            self.banner.show_message("error", self.tr("submit_failed"))
+            self._say("error", "submit_rejected")
+        else:  # no answer: it may have been stored; the same idempotency key is reused on retry
+            self._say("error", "submit_unknown")
+            self.app.speaker.prompt("submit_unknown", self.lang)
             self.retry_btn.show()
+        self.counter_btn.setVisible(frozen)
+
+    def _counter(self) -> None:
+        self.app.send_to_counter()
 
     def go_back(self) -> None:
-        if not self.busy:
+        flow = self.app.session.flow
+        if self.busy:
+            self.please_wait()
+        elif flow is not None and flow.outcome_unknown:
+            self._say("error", "submit_unknown")  # frozen: only "try again" or the counter
+        else:
             self.app.flow_back()
 
 
@@ -199,6 +245,8 @@ class ResultScreen(FinishingScreen):
         flow = self.app.session.flow
         self._printer_status = None
         super().enter(**kwargs)
+        if flow is not None and flow.tracking_number:
+            self.app.mark_shown(flow.tracking_number)  # on screen now: the edge stops listing it for staff
         if flow is not None and flow.kind == "receipt" and flow.state == "active":
             self.printing = True
             self.app.print_receipt(flow.receipt_content(self.lang))
