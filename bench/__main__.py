@@ -77,4 +77,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from kiosk.lifecycle import stop_on_signals
+
+    with stop_on_signals():  # SIGTERM/SIGHUP run each bench's cleanup, so no server it started survives
+        try:
+            raise SystemExit(main())
+        except KeyboardInterrupt as e:
+            print(f"bench: stopped by {e or 'SIGINT'}", file=sys.stderr)
+            raise SystemExit(130) from None

@@ -32,3 +32,6 @@ def test_headless_demo_round_trip(tmp_path):
     # the demo's own card never leaks its full ID number into what it prints
     from devices.sim.card_reader import SAMPLE_CARDS
     assert SAMPLE_CARDS[0].id_number not in out
+    assert SAMPLE_CARDS[0].name not in out
+    # ... and not because the log scrubber caught it: it marks what it redacts, and had nothing to do
+    assert "[id-redacted]" not in out

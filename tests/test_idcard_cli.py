@@ -44,6 +44,7 @@ def test_read_card_masks_the_id_and_logs_nothing_personal(card_sim, kiosk):
     assert "05.01-20101025-0000012345-1234567890" in result.stdout
     _assert_private(result.stdout + result.stderr, card)
     assert card.name not in result.stderr  # the log stream
+    assert "[id-redacted]" not in result.stderr  # kept out by the code, not caught by the log scrubber
     assert "card read" in result.stderr  # the DEBUG log really was on
 
 

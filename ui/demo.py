@@ -26,6 +26,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from kiosk.lifecycle import child_dies_with_parent, stop_on_signals
+
 REPO = Path(__file__).resolve().parents[1]
 DEMO_PIN = "246810"
 
@@ -158,7 +160,7 @@ class DemoStack:
     def _spawn(self, name: str, args: list[str]) -> None:
         log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
         self.procs[name] = subprocess.Popen(args, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True)
+                                            start_new_session=True, preexec_fn=child_dies_with_parent)
 
     def start_platform(self) -> None:
         self._spawn("platform", self._kiosk("platform", "serve", "--port", str(self.ports["platform"]),
@@ -288,7 +290,7 @@ def _headless_walkthrough(stack: DemoStack, cfg) -> None:
     _say(f"card reader: read a {card.kind.value} card, ID {card.masked_id} (masked)")
     reader.close()
 
-    edge = EdgeClient(cfg.edge.url)
+    edge = EdgeClient(cfg.edge.url, token=cfg.edge.token)
     services = edge.services()
     _say(f"edge: {len(services)} services in the active pack: "
          + ", ".join(s["title"]["zh"] for s in services))
@@ -326,10 +328,16 @@ def _headless_walkthrough(stack: DemoStack, cfg) -> None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from kiosk import config as config_mod
-
+    """SIGTERM, SIGHUP and Ctrl-C all end the demo the same way: every process it started is stopped."""
     workdir = Path(args.workdir).resolve()
     stack = DemoStack(workdir)
+    with stop_on_signals():
+        return _run_stack(stack, workdir, args)
+
+
+def _run_stack(stack: DemoStack, workdir: Path, args: argparse.Namespace) -> int:
+    from kiosk import config as config_mod
+
     try:
         stack.prepare()
         stack.start()

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kiosk.lifecycle import stop_on_signals
+
 
 class ControlPanel(QWidget):
     def __init__(self, stack: Any) -> None:
@@ -124,4 +126,10 @@ def run_window(stack: Any, cfg: Any, *, windowed: bool, duration: float | None) 
     app.aboutToQuit.connect(window.shutdown)
     if duration is not None:
         QTimer.singleShot(int(duration * 1000), app.quit)
-    return app.exec()
+    # Python runs signal handlers only between bytecodes: a timer gives it the chance while Qt's loop
+    # runs, and the handler quits the loop (an exception could not leave it), so the stack is stopped.
+    wake = QTimer(interval=200)
+    wake.timeout.connect(lambda: None)
+    wake.start()
+    with stop_on_signals(app.quit):
+        return app.exec()
