@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import signal
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
 from edge import sdnotify
-from edge.api import make_app
+from edge.api import STATUS_DOCUMENT, make_app
 from edge.forwarder import Forwarder
 from edge.outbox import Outbox
 from edge.platform_adapter import HttpPlatformAdapter
 from kiosk.config import Config
+
+if TYPE_CHECKING:
+    from edge.agent import Agent
+    from edge.sync import SyncClient
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +35,13 @@ PLATFORM_TIMEOUT_S = 10.0   # one delivery attempt
 LOOKUP_TIMEOUT_S = 3.0      # a resident waits for a progress lookup at most this long
 # The request line only: bodies (ID numbers) never reach the access log.
 ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tf'
+
+
+def _loopback_only(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def serve(cfg: Config) -> int:
@@ -50,6 +64,20 @@ async def _watchdog(forwarder: Forwarder, outbox: Outbox, interval: float, stop:
             await asyncio.wait_for(stop.wait(), interval)
 
 
+def _fleet_agent(cfg: Config, status_document: Callable[[], dict], sync: SyncClient | None) -> Agent | None:
+    """The MQTT health agent ([mqtt] enabled), reporting what /api/v1/status says."""
+    m = cfg.mqtt
+    if not m.enabled:
+        return None
+    from edge.agent import Agent, BrokerConfig
+
+    broker = BrokerConfig(m.host, port=m.port, keepalive_s=m.keepalive_s, ca=m.ca_file, cert=m.cert_file,
+                          key=m.key_file)
+    return Agent(cfg.kiosk.id, broker, cfg.edge.data_dir / "fleet-spool.sqlite3", status_document,
+                 data_dir=cfg.edge.data_dir, interval_s=m.interval_s, spool_max=m.spool_max,
+                 trigger_sync=sync.trigger if sync is not None else None)
+
+
 async def _serve(cfg: Config) -> int:
     from edge.store import ContentStore
 
@@ -58,7 +86,8 @@ async def _serve(cfg: Config) -> int:
     store = ContentStore.for_config(edge)
     outbox = Outbox.open(edge.data_dir)
     forwarder = Forwarder(outbox, HttpPlatformAdapter(edge.platform_url, timeout=PLATFORM_TIMEOUT_S),
-                          extra_payload={"edge_id": cfg.kiosk.id})
+                          extra_payload={"edge_id": cfg.kiosk.id},
+                          dead_letter_retention_s=edge.dead_letter_retention_days * 86400.0)
     sync = None
     if edge.origin_url:
         from edge.sync import SyncClient
@@ -73,6 +102,7 @@ async def _serve(cfg: Config) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     tasks: list[asyncio.Task] = []
+    agent = _fleet_agent(cfg, app[STATUS_DOCUMENT], sync)
     try:
         forwarder.start()
         if sync is not None:
@@ -87,7 +117,13 @@ async def _serve(cfg: Config) -> int:
         stats = outbox.stats()
         log.info("edge ready", extra={"listen": f"{edge.listen_host}:{edge.listen_port}",
                                       "content_version": store.active_version(), "outbox_depth": stats["depth"],
-                                      "platform": edge.platform_url, "origin": edge.origin_url or None})
+                                      "platform": edge.platform_url, "origin": edge.origin_url or None,
+                                      "lan_kiosks": len(edge.kiosks)})
+        if not edge.kiosks and not _loopback_only(edge.listen_host):  # a likely setup mistake: say so once
+            log.warning("listening beyond loopback but no [[edge.kiosks]] are configured: every LAN request "
+                        "will be refused (401)", extra={"listen": edge.listen_host})
+        if agent is not None:
+            agent.start()  # after the API serves: the first state it publishes is a real one
         sdnotify.notify(f"READY=1\nSTATUS=serving; outbox {stats['depth']} queued")
         interval = sdnotify.watchdog_interval()
         if interval:
@@ -99,6 +135,8 @@ async def _serve(cfg: Config) -> int:
         stop.set()
         for t in tasks:
             await t
+        if agent is not None:  # first: its retained "offline, shutdown" goes out while all else still runs
+            await asyncio.to_thread(agent.stop)
         await runner.cleanup()
         forwarder.close()
         if sync is not None:
