@@ -303,3 +303,16 @@ def test_payment_summary_counts_government_paid_and_names_at_most_six_arrears_mo
     assert pay.kind_label("unemployment", "zh") == "其他保险" and pay.payer_label("waived", "zh") == "状态不明"
     assert pay.summary_sentences([], "bo") == ["འཐུས་སྤྲོད་ཟིན་ཐོ་གང་ཡང་རྙེད་མ་བྱུང་།"]
     assert [pay.count_words(n, "zh") for n in (1, 10, 11, 20, 24)] == ["一", "十", "十一", "二十", "二十四"]
+
+
+def test_a_lookup_over_the_kiosks_rate_says_try_again_not_refused(pack, card_record, edge_factory):
+    """The edge allows each kiosk a few lookups a minute (a LAN edge answers for any ID number)."""
+    from kiosk.config import Config, EdgeSection
+
+    edge = edge_factory(config=Config(edge=EdgeSection(lookup_rate_per_min=1)))
+    first = payments_flow(pack, card_record, EdgeClient(edge.url))
+    first.lookup()
+    assert first.lookup_error != "rate_limited"  # the one lookup this minute was let through
+    second = payments_flow(pack, card_record, EdgeClient(edge.url))
+    assert second.lookup() is None
+    assert second.lookup_error == "rate_limited"

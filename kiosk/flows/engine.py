@@ -27,7 +27,7 @@ from kiosk.flows.validation import NO, YES, FieldError, normalise, validate
 log = logging.getLogger(__name__)
 
 MAX_CARD_TRIES = 3
-TRACKING_RE = re.compile(r"TK[0-9]{6}-[0-9A-HJKMNP-TV-Z]{6}")
+TRACKING_RE = re.compile(wire.TRACKING_PATTERN)
 
 
 class Kind(enum.StrEnum):
@@ -462,8 +462,10 @@ class Flow:
             log.warning("lookup failed", extra={"service": self.service.id, "error": self.lookup_error})
             return None
         except EdgeRejected as e:
-            self.lookup_error = "rejected"
-            log.warning("lookup failed", extra={"service": self.service.id, "error": "rejected", "code": e.code})
+            # Over the edge's per-kiosk lookup rate: "try again in a moment", not a refusal of the resident.
+            self.lookup_error = "rate_limited" if e.code == wire.ERR_RATE_LIMITED else "rejected"
+            log.warning("lookup failed", extra={"service": self.service.id, "error": self.lookup_error,
+                                                "code": e.code})
             return None
         self.lookup_result, self.lookup_error = dict(result), None
         log.info("lookup answered", extra={"service": self.service.id, "query": query,

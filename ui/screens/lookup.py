@@ -22,7 +22,8 @@ from ui.widgets import Banner, IconLabel, Label, Pager
 _PATH = (wire.STATUS_QUEUED, wire.STATUS_RECEIVED, wire.STATUS_IN_REVIEW)
 # Flow.lookup_error -> the words (a catalog key, also spoken) when there is no answer to show.
 _ERROR_WORDS = {"unsupported": "lookup_unsupported", "needs_card": "payments_need_card",
-                "payments_unreachable": "payments_unreachable", "edge_unavailable": "edge_unavailable"}
+                "payments_unreachable": "payments_unreachable", "edge_unavailable": "edge_unavailable",
+                "rate_limited": "lookup_failed"}  # "try again later": the edge's per-kiosk limit
 
 
 def status_steps(status: str) -> list[tuple[str, str]]:
