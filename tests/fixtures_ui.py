@@ -281,8 +281,9 @@ class FakeClock:
 
 
 @pytest.fixture
-def kiosk_window(qtbot, ui_stack, tmp_path, monkeypatch):
-    """kiosk_window(lang, edge_url=None, clock=None, pin_hash="") -> a shown 1920x1080 window, content loaded."""
+def kiosk(qtbot, ui_stack, tmp_path, monkeypatch):
+    """kiosk(lang, camera=None, clock=None, edge_url=None, pin_hash="") -> a shown 1920x1080 window with content
+    loaded (edge_url: another edge than the stack's daemon)."""
     import ui.screens.feedback as feedback
     from kiosk.session import Session
     from ui.factory import create_window
@@ -290,8 +291,8 @@ def kiosk_window(qtbot, ui_stack, tmp_path, monkeypatch):
     monkeypatch.setattr(feedback, "THANKS_MS", 200)
     windows = []
 
-    def make(lang: str = "zh", edge_url: str | None = None, clock=None, pin_hash: str = ""):
-        cfg = ui_stack.cfg(lang, pin_hash=pin_hash)
+    def make(lang: str = "bo", camera=None, clock=None, edge_url: str | None = None, pin_hash: str = ""):
+        cfg = ui_stack.cfg(lang, camera=camera, pin_hash=pin_hash)
         session = Session.from_config(cfg, clock=clock) if clock else None
         w = create_window(cfg, edge_url=edge_url, clip_dir=tmp_path / f"clips{len(windows)}", session=session)
         windows.append(w)

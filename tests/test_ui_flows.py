@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLabel
 
 from devices.camera.qr import decode_qr as camera_decode_qr
@@ -13,8 +12,7 @@ from devices.sim.camera_media import face_image, qr_image
 from devices.sim.card_reader import SAMPLE_CARDS
 from kiosk import i18n
 from kiosk.edge_client import EdgeClient
-from kiosk.session import Session
-from tests.fixtures_ui import wait_until
+from tests.fixtures_ui import click, wait_until
 from ui.widgets import IconLabel
 
 CARD = SAMPLE_CARDS[0]
@@ -28,45 +26,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.t
-
-
-@pytest.fixture
-def kiosk(qtbot, ui_stack, tmp_path, monkeypatch):
-    """kiosk(lang, camera=None, clock=None, edge_url=None) -> a shown 1920x1080 window with content loaded
-    (edge_url: another edge than the stack's daemon)."""
-    import ui.screens.feedback as feedback
-    from ui.factory import create_window
-
-    monkeypatch.setattr(feedback, "THANKS_MS", 200)
-    windows = []
-
-    def make(lang: str = "bo", camera=None, clock=None, edge_url=None):
-        cfg = ui_stack.cfg(lang, camera=camera)
-        session = Session.from_config(cfg, clock=clock) if clock else None
-        w = create_window(cfg, edge_url=edge_url, clip_dir=tmp_path / f"clips{len(windows)}", session=session)
-        windows.append(w)
-        w.resize(1920, 1080)
-        w.show()
-        qtbot.waitExposed(w)
-        wait_until(qtbot, lambda: w.content.loaded)
-        w.go("home")
-        return w
-
-    yield make
-    for w in windows:
-        w.shutdown()
-        w.close()
-    ui_stack.card_sim.remove()
-    ui_stack.printer_sim.paper = "ok"
-
-
-def click(qtbot, window, name: str) -> None:
-    from ui.widgets import BigButton
-
-    qtbot.wait(1)  # widgets added to a shown layout appear on the next event-loop turn
-    buttons = [b for b in window.findChildren(BigButton, name) if b.isVisible()]
-    assert buttons, f"no visible button {name!r} on screen {window.current_screen().name}"
-    qtbot.mouseClick(buttons[0], Qt.LeftButton)
 
 
 def on(window, name: str) -> bool:

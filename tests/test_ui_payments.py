@@ -23,8 +23,8 @@ from kiosk.edge_client import EdgeClient
 from kiosk.flows import Flow
 from kiosk.flows import payments as pay
 from kiosk.i18n import LANGS
-from tests.fixtures_ui import ROOT, read_sample_card, wait_until
-from tests.test_ui_flows import click, kiosk, on, visible_text  # noqa: F401 (kiosk is a fixture)
+from tests.fixtures_ui import ROOT, click, read_sample_card, wait_until
+from tests.test_ui_flows import on, visible_text
 from tests.test_ui_layout import clipped_labels, off_window, small_buttons
 from ui.screens.lookup import local_time
 from ui.widgets import IconLabel

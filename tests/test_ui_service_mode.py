@@ -77,7 +77,7 @@ def open_maintenance(qtbot, w, pin: str):
     return launcher.screen
 
 
-def test_staff_print_the_receipt_nobody_saw_and_see_the_dead_letter(qtbot, kiosk_window, ui_stack, tmp_path,
+def test_staff_print_the_receipt_nobody_saw_and_see_the_dead_letter(qtbot, kiosk, ui_stack, tmp_path,
                                                                     monkeypatch):
     import functools
 
@@ -102,7 +102,7 @@ def test_staff_print_the_receipt_nobody_saw_and_see_the_dead_letter(qtbot, kiosk
         client.submit("old-age-allowance", fields, applicant, lang="zh", idempotency_key="dead-0001")
         trouble.edge.outbox.reject("dead-0001", "invalid_application: unknown service code")
 
-        w = kiosk_window("zh", edge_url=trouble.url, pin_hash=hash_pin("2468", iterations=1000))
+        w = kiosk("zh", edge_url=trouble.url, pin_hash=hash_pin("2468", iterations=1000))
         screen = open_maintenance(qtbot, w, "2468")
         wait_until(qtbot, lambda: tracking in screen._unconfirmed_rows)
         assert screen.unconfirmed_box.title() == "回执无人看到的申请（2）"
@@ -124,11 +124,11 @@ def test_staff_print_the_receipt_nobody_saw_and_see_the_dead_letter(qtbot, kiosk
         trouble.close()
 
 
-def test_holding_the_real_windows_corner_opens_the_pin_dialog(qtbot, kiosk_window):
+def test_holding_the_real_windows_corner_opens_the_pin_dialog(qtbot, kiosk):
     from PySide6.QtCore import QPoint
     from PySide6.QtTest import QTest
 
-    w = kiosk_window("zh", pin_hash=hash_pin("2468", iterations=1000))
+    w = kiosk("zh", pin_hash=hash_pin("2468", iterations=1000))
     launcher = w.maintenance
     hold_ms = launcher.gesture._timer.interval()
     corner = QPoint(launcher.gesture._corner // 2, launcher.gesture._corner // 2)

@@ -16,9 +16,9 @@ def on(w, name: str) -> bool:
     return w.current_screen().name == name
 
 
-def test_no_answer_freezes_the_form_and_try_again_prints_the_stored_application(qtbot, kiosk_window, ui_stack,
+def test_no_answer_freezes_the_form_and_try_again_prints_the_stored_application(qtbot, kiosk, ui_stack,
                                                                                 trouble_edge):
-    w = kiosk_window("zh", edge_url=trouble_edge.url)
+    w = kiosk("zh", edge_url=trouble_edge.url)
     to_confirm(qtbot, w, ui_stack)
     flow = w.session.flow
     trouble_edge.lose_submit = True
@@ -44,8 +44,8 @@ def test_no_answer_freezes_the_form_and_try_again_prints_the_stored_application(
                                                           SAMPLE_CARDS[0].id_number)] == [stored]
 
 
-def test_go_to_the_counter_ends_the_session_and_says_staff_will_help(qtbot, kiosk_window, ui_stack, trouble_edge):
-    w = kiosk_window("zh", edge_url=trouble_edge.url)
+def test_go_to_the_counter_ends_the_session_and_says_staff_will_help(qtbot, kiosk, ui_stack, trouble_edge):
+    w = kiosk("zh", edge_url=trouble_edge.url)
     to_confirm(qtbot, w, ui_stack)
     flow = w.session.flow
     trouble_edge.lose_submit = True
@@ -57,10 +57,10 @@ def test_go_to_the_counter_ends_the_session_and_says_staff_will_help(qtbot, kios
     assert banner.isVisible() and banner.text.text() == i18n.tr("submit_counter_done", "zh")
 
 
-def test_home_and_idle_wait_for_the_answer_and_the_shown_mark_is_retried(qtbot, kiosk_window, ui_stack,
+def test_home_and_idle_wait_for_the_answer_and_the_shown_mark_is_retried(qtbot, kiosk, ui_stack,
                                                                         trouble_edge):
     clock = FakeClock()
-    w = kiosk_window("zh", edge_url=trouble_edge.url, clock=clock)
+    w = kiosk("zh", edge_url=trouble_edge.url, clock=clock)
     w.shown.retry_s = 0.2
     to_confirm(qtbot, w, ui_stack)
     flow = w.session.flow
@@ -87,9 +87,9 @@ def test_home_and_idle_wait_for_the_answer_and_the_shown_mark_is_retried(qtbot, 
     wait_until(qtbot, lambda: tracking not in trouble_edge.unconfirmed())
 
 
-def test_a_submit_completes_while_health_reports_hang(qtbot, kiosk_window, ui_stack, trouble_edge):
+def test_a_submit_completes_while_health_reports_hang(qtbot, kiosk, ui_stack, trouble_edge):
     trouble_edge.hang_health = True
-    w = kiosk_window("zh", edge_url=trouble_edge.url)
+    w = kiosk("zh", edge_url=trouble_edge.url)
     for n in range(10):  # a flapping printer: ten changes, each worth a report
         level = Level.FAULT if n % 2 else Level.OK
         w.bridge.status_changed.emit("printer", Status(level, f"flap{n}", "测试", "ཚོད་ལྟ།", "test"))
