@@ -4,14 +4,11 @@ status refresh. Small backoffs so a test never waits long."""
 from __future__ import annotations
 
 import json
-import os
 import random
 import sqlite3
 import time
 import urllib.request
 from collections.abc import Callable
-
-import pytest
 
 from edge.forwarder import Forwarder
 from edge.outbox import KIND_APPLICATION, KIND_FEEDBACK, Outbox
@@ -19,8 +16,7 @@ from edge.platform_adapter import HttpPlatformAdapter
 from kiosk import wire
 from tests.conftest import free_port
 from tests.fixtures_edge import make_id
-
-SEED = int(os.environ.get("KIOSK_TEST_SEED", "7"))
+from tests.fixtures_outbox import SEED
 
 
 def wait_for(cond: Callable[[], object], timeout: float = 15.0) -> None:
@@ -58,31 +54,6 @@ def queue(outbox: Outbox, n: int, code: str = "SS-0101", start: int = 0) -> list
                                id_number=make_id(i))
         tracking.append(sub.tracking_number)
     return tracking
-
-
-@pytest.fixture
-def outbox(tmp_path):
-    ob = Outbox.open(tmp_path / "edge")
-    yield ob
-    ob.close()
-
-
-@pytest.fixture
-def make_forwarder(outbox):
-    made = []
-    print(f"forwarder jitter seed {SEED} (KIOSK_TEST_SEED)")
-
-    def make(url: str, **kw) -> Forwarder:
-        opts = {"backoff_base_s": 0.05, "backoff_cap_s": 0.2, "idle_poll_s": 0.05, "refresh_interval_s": 0.1,
-                "rng": random.Random(SEED)}
-        fw = Forwarder(outbox, HttpPlatformAdapter(url, timeout=2), **{**opts, **kw})
-        made.append(fw)
-        fw.start()
-        return fw
-
-    yield make
-    for fw in made:
-        fw.close()
 
 
 def test_platform_up_items_arrive_in_order_and_are_marked_received(tmp_path, outbox, platform_factory,

@@ -5,8 +5,6 @@ network outages, an ack that cannot be written. Real reference platform, real HT
 from __future__ import annotations
 
 import json
-import os
-import random
 import sqlite3
 import threading
 import time
@@ -17,14 +15,12 @@ import pytest
 from aiohttp import web
 
 from central.platform import PLATFORM_STATS, PlatformDB, make_app
-from edge.forwarder import _MAX_INTERNAL_ERRORS, Forwarder
+from edge.forwarder import _MAX_INTERNAL_ERRORS
 from edge.outbox import KIND_APPLICATION, Outbox
 from edge.platform_adapter import HttpPlatformAdapter, PlatformUnavailable
 from kiosk import wire
 from tests.conftest import free_port
 from tests.fixtures_edge import ServerThread, make_id
-
-SEED = int(os.environ.get("KIOSK_TEST_SEED", "9"))
 
 
 def wait_for(cond: Callable[[], object], timeout: float = 15.0) -> None:
@@ -67,29 +63,12 @@ def attempts(outbox: Outbox) -> int:
     return items[0].attempts if items else 0
 
 
-@pytest.fixture
-def outbox(tmp_path):
-    ob = Outbox.open(tmp_path / "edge")
-    yield ob
-    ob.close()
 
 
 @pytest.fixture
-def make_forwarder(outbox):
-    made = []
-    print(f"forwarder jitter seed {SEED} (KIOSK_TEST_SEED)")
-
-    def make(adapter, **kw) -> Forwarder:
-        opts = {"backoff_base_s": 0.05, "backoff_cap_s": 0.2, "idle_poll_s": 0.05, "refresh_interval_s": 3600,
-                "rng": random.Random(SEED)}
-        fw = Forwarder(outbox, adapter, **{**opts, **kw})
-        made.append(fw)
-        fw.start()
-        return fw
-
-    yield make
-    for fw in made:
-        fw.close()
+def make_forwarder(make_forwarder):
+    """The shared forwarder without status refreshes: these tests count every request the platform sees."""
+    return lambda adapter, **kw: make_forwarder(adapter, **{"refresh_interval_s": 3600, **kw})
 
 
 # --- 1: only a real refusal is permanent -----------------------------------------------------------------
@@ -261,7 +240,7 @@ def test_the_forwarder_wipes_expired_dead_letters_when_it_starts(tmp_path, outbo
     outbox._db.execute("UPDATE outbox SET dead_at = ?", (time.time() - 31 * 86400,))
     make_forwarder(HttpPlatformAdapter(platform.url, timeout=2), dead_letter_retention_s=30 * 86400.0)
     wait_for(lambda: outbox.dead_letters()[0]["wiped"])
-    data = b"".join(p.read_bytes() for p in (tmp_path / "edge").glob("outbox.sqlite3*"))
+    data = b"".join(p.read_bytes() for p in (tmp_path).glob("outbox.sqlite3*"))
     assert make_id(0).encode() not in data
     assert outbox.get(tracking).status == wire.STATUS_UNDELIVERABLE
 
@@ -286,7 +265,7 @@ def test_forwarded_applicants_data_leaves_the_files_while_others_wait(tmp_path, 
                                                                       make_forwarder):
     platform = platform_factory()
     queue(outbox, 4)
-    raw = tmp_path / "edge"
+    raw = tmp_path
 
     def on_disk(n: int) -> bool:
         data = b"".join(p.read_bytes() for p in raw.glob("outbox.sqlite3*"))

@@ -21,13 +21,6 @@ def app_payload(n: int = 0, id_number: str = ID) -> dict:
             "applicant": {"id_number": id_number, "name": "测试人"}}
 
 
-@pytest.fixture
-def outbox(tmp_path):
-    ob = Outbox.open(tmp_path)
-    yield ob
-    ob.close()
-
-
 def submit(ob: Outbox, key: str, payload: dict):
     return ob.submit(key, KIND_APPLICATION, payload, service_id="old-age-allowance",
                      id_number=payload["applicant"]["id_number"])

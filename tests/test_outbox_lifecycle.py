@@ -26,13 +26,6 @@ from tests.fixtures_edge import REPO, make_id, write_config
 RETENTION_S = 30 * 86400.0
 
 
-@pytest.fixture
-def outbox(tmp_path):
-    ob = Outbox.open(tmp_path)
-    yield ob
-    ob.close()
-
-
 def person(n: int) -> tuple[str, str]:
     """A unique ID number and name, so the raw bytes of the files can be searched for them."""
     return make_id(100 + n), f"唯一测试人{n:03d}"

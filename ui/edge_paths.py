@@ -18,26 +18,36 @@ from kiosk.edge_client import EdgeRejected
 log = logging.getLogger(__name__)
 
 
-class HealthReporter:
+class _Sender:
+    """One daemon thread that runs `_run` and sleeps on `_cond` until there is work or `close()`."""
+
+    def __init__(self, name: str) -> None:
+        self._closed = False
+        self._cond = threading.Condition()
+        threading.Thread(target=self._run, name=name, daemon=True).start()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class HealthReporter(_Sender):
     def __init__(self, send: Callable[[dict[str, dict]], None]) -> None:
         self._send = send
         self._latest: dict[str, dict] = {}
         self._dirty = False
-        self._closed = False
-        self._cond = threading.Condition()
         self.reports_sent = 0
-        threading.Thread(target=self._run, name="edge-health", daemon=True).start()
+        super().__init__("edge-health")
 
     def report(self, statuses: dict[str, dict]) -> None:
         """Newer statuses replace older ones of the same component; the next report carries them all."""
         with self._cond:
             self._latest.update(statuses)
             self._dirty = True
-            self._cond.notify()
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
             self._cond.notify()
 
     def _run(self) -> None:
@@ -54,16 +64,14 @@ class HealthReporter:
                 log.info("health not reported", extra={"error": type(e).__name__})
 
 
-class ShownReporter:
+class ShownReporter(_Sender):
     """`mark(tn)`: the edge learns that tn's receipt was seen; retried every `retry_s` until it answers."""
 
     def __init__(self, edge: Any, retry_s: float = 30.0) -> None:
         self._edge = edge
         self.retry_s = retry_s
         self._pending: list[str] = []
-        self._closed = False
-        self._cond = threading.Condition()
-        threading.Thread(target=self._run, name="edge-shown", daemon=True).start()
+        super().__init__("edge-shown")
 
     @property
     def pending(self) -> list[str]:
@@ -74,11 +82,6 @@ class ShownReporter:
         with self._cond:
             if tracking_number not in self._pending:
                 self._pending.append(tracking_number)
-            self._cond.notify()
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
             self._cond.notify()
 
     def _run(self) -> None:
