@@ -46,6 +46,7 @@ from kiosk.manifest import FileEntry, Manifest
 
 if TYPE_CHECKING:
     from edge.forwarder import Forwarder
+    from edge.kiosk_commands import KioskCommandRelay
     from edge.store import Snapshot
     from edge.sync import SyncClient
 
@@ -63,7 +64,6 @@ class Store(Protocol):
     """What the API needs from the content store (edge.store.ContentStore)."""
 
     def active_version(self) -> int | None: ...
-    def active_dir(self) -> Path | None: ...
     def active_manifest(self) -> Manifest | None: ...
     def snapshot(self) -> Snapshot | None: ...
 
@@ -92,15 +92,16 @@ class ContentView:
         return self.store.active_version() if self.store is not None else None
 
     async def pack(self) -> Pack:
-        version = self.version()
-        if version is None:
+        # One snapshot: the version number and the directory loaded under it come from one readlink.
+        snap = self.store.snapshot() if self.store is not None else None
+        if snap is None:
             raise ApiError(503, "no_content", "no content pack is active on this edge yet")
+        version, directory = snap.version, snap.directory
         if self._pack and self._pack[0] == version:
             return self._pack[1]
         async with self._lock:
             if self._pack and self._pack[0] == version:
                 return self._pack[1]
-            directory = self.store.active_dir()
             try:
                 pack = await asyncio.to_thread(load_pack, directory)
             except PackError as e:
@@ -338,15 +339,18 @@ def _latest_months(payments: list[dict]) -> list[dict]:
 
 
 STATUS_DOCUMENT: web.AppKey[Callable[[], dict]] = web.AppKey("status_document", Callable[[], dict])
+KIOSK_COMMANDS: web.AppKey[KioskCommandRelay] = web.AppKey("kiosk_commands")
 
 
 def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, config: Config, *,
              sync: SyncClient | None = None, lookup_adapter: PlatformAdapter | None = None,
-             lookup_timeout_s: float = 3.0, payment_cache: PaymentCache | None = None) -> web.Application:
+             lookup_timeout_s: float = 3.0, payment_cache: PaymentCache | None = None,
+             kiosk_commands: KioskCommandRelay | None = None) -> web.Application:
     """store: the content store; forwarder: edge.forwarder.Forwarder (WAN state, wake-ups; its adapter
     is used for lookups unless lookup_adapter is given); sync: edge.sync.SyncClient for its state();
     payment_cache: where payment answers are kept for offline lookups (default: a file beside the
-    outbox, opened here and closed with the app)."""
+    outbox, opened here and closed with the app); kiosk_commands: the relay from the fleet agent to the
+    kiosk UI (default: a new one, at app[KIOSK_COMMANDS])."""
     content = ContentView(store)
     own_cache = payment_cache is None
     payments_cache = payment_cache or PaymentCache(outbox.path.parent / "payments_cache.sqlite3")
@@ -688,5 +692,10 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
     r.add_post(wire.API_PAYMENTS, post_payments)
     r.add_post(wire.API_FEEDBACK, post_feedback)
     r.add_post(wire.API_HEALTH, post_health)
+    from edge.kiosk_commands import KioskCommandRelay
+    from edge.kiosk_commands_api import add_routes
+
+    app[KIOSK_COMMANDS] = kiosk_commands or KioskCommandRelay()
+    add_routes(app, app[KIOSK_COMMANDS])
     app[STATUS_DOCUMENT] = status_document
     return app

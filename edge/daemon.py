@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from edge import sdnotify
-from edge.api import STATUS_DOCUMENT, make_app
+from edge.api import KIOSK_COMMANDS, STATUS_DOCUMENT, make_app
 from edge.forwarder import Forwarder
 from edge.outbox import Outbox
 from edge.platform_adapter import HttpPlatformAdapter
@@ -27,6 +27,7 @@ from kiosk.config import Config
 
 if TYPE_CHECKING:
     from edge.agent import Agent
+    from edge.kiosk_commands import KioskCommandRelay
     from edge.sync import SyncClient
 
 log = logging.getLogger(__name__)
@@ -64,18 +65,26 @@ async def _watchdog(forwarder: Forwarder, outbox: Outbox, interval: float, stop:
             await asyncio.wait_for(stop.wait(), interval)
 
 
-def _fleet_agent(cfg: Config, status_document: Callable[[], dict], sync: SyncClient | None) -> Agent | None:
-    """The MQTT health agent ([mqtt] enabled), reporting what /api/v1/status says."""
+def _fleet_agent(cfg: Config, status_document: Callable[[], dict], sync: SyncClient | None,
+                 relay: KioskCommandRelay | None = None) -> Agent | None:
+    """The MQTT health agent ([mqtt] enabled), reporting what /api/v1/status says; self_test and
+    screenshot go to the kiosk UI through `relay`, and the daily inspection runs at mqtt.inspection_hour."""
     m = cfg.mqtt
     if not m.enabled:
         return None
     from edge.agent import Agent, BrokerConfig
+    from edge.inspection import Inspector
+    from edge.kiosk_commands import KioskCommandRelay
+
+    inspector = Inspector(relay or KioskCommandRelay(), cfg.edge.data_dir / "fleet-inspection.json",
+                          data_dir=cfg.edge.data_dir, hour=m.inspection_hour, kiosk_id=cfg.kiosk.id)
 
     broker = BrokerConfig(m.host, port=m.port, keepalive_s=m.keepalive_s, ca=m.ca_file, cert=m.cert_file,
                           key=m.key_file)
     return Agent(cfg.kiosk.id, broker, cfg.edge.data_dir / "fleet-spool.sqlite3", status_document,
                  data_dir=cfg.edge.data_dir, interval_s=m.interval_s, spool_max=m.spool_max,
-                 trigger_sync=sync.trigger if sync is not None else None)
+                 trigger_sync=sync.trigger if sync is not None else None,
+                 handlers=inspector.handlers(), inspector=inspector)
 
 
 async def _serve(cfg: Config) -> int:
@@ -102,7 +111,7 @@ async def _serve(cfg: Config) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     tasks: list[asyncio.Task] = []
-    agent = _fleet_agent(cfg, app[STATUS_DOCUMENT], sync)
+    agent = _fleet_agent(cfg, app[STATUS_DOCUMENT], sync, app[KIOSK_COMMANDS])
     try:
         forwarder.start()
         if sync is not None:

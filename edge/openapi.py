@@ -122,7 +122,15 @@ _SCHEMAS = {
                                                  "since": {"type": "string"}, "last_error": {"type": ["string", "null"]}}},
         "content": {"type": "object", "properties": {"active_version": {"type": ["integer", "null"]},
                                                      "allow_unsigned": {"type": "boolean"},
-                                                     "sync": {"type": ["object", "null"]}}},
+                                                     "sync": {"type": ["object", "null"], "properties": {
+                                                         "refused": {"type": ["object", "null"],
+                                                                     "description": "the last pack this edge "
+                                                                     "refused, while the previous one serves",
+                                                                     "properties": {
+                                                                         "version": {"type": ["integer", "null"]},
+                                                                         "code": {"type": "string"},
+                                                                         "reason": {"type": "string"},
+                                                                         "at": {"type": "string"}}}}}}},
         "outbox": {"type": "object", "properties": {"depth": {"type": "integer"},
                                                     "oldest_age_s": {"type": ["number", "null"]},
                                                     "dead_letters": {"type": "integer"},
@@ -131,6 +139,15 @@ _SCHEMAS = {
                                                                     "applications whose receipt was never shown"}}},
         "kiosks": {"type": "object", "description": "last health report per kiosk"}}},
 }
+
+
+_SCHEMAS["KioskRequest"] = {"type": "object", "required": ["id", "kind", "args", "timeout_s"], "properties": {
+    "id": {"type": "string"}, "kind": {"enum": ["self_test", "screenshot"]}, "args": {"type": "object"},
+    "timeout_s": {"type": "number", "description": "seconds left before the agent stops waiting"}}}
+_SCHEMAS["KioskAnswer"] = {"type": "object", "required": ["result"], "properties": {
+    "result": {"enum": ["done", "failed", "rejected"]}, "message": {"type": "string", "maxLength": 500},
+    "data": {"type": "object", "description": "self_test: {checks: {name: status}}; screenshot: "
+                                              "{jpeg_b64, width, height}"}}}
 
 
 def document() -> dict:
@@ -150,7 +167,10 @@ def document() -> dict:
                                     "responses": _CACHED}},
         wire.API_FILE: {"get": {"summary": "One file of the active pack (ETag = its sha256)",
                                 "parameters": [_path_param("path", "path inside the pack"), _INM],
-                                "responses": {**_CACHED, "404": _err("Not in the active pack")}}},
+                                "responses": {**_CACHED, "404": _err("Not in the active pack"),
+                                              "503": _err("No pack is active (no_content), or the version "
+                                                          "was switched mid-request (content_switching: "
+                                                          "ask again)")}}},
         wire.API_SERVICES: {"get": {"summary": "Service summaries (id, category, title, summary, icon)",
                                     "parameters": [_INM], "responses": _CACHED}},
         wire.API_SERVICE: {"get": {"summary": "One full service definition (kiosk.content.Service.to_dict)",
@@ -213,6 +233,23 @@ def document() -> dict:
             "responses": {"200": {"description": "Stored"}, "422": _err("Malformed report"),
                           "403": _err(f"The token is another kiosk's ({wire.ERR_FORBIDDEN})"),
                           "429": _err("Too many kiosks")}}},
+        wire.API_KIOSK_COMMANDS: {"get": {
+            "summary": "The kiosk UI's long poll for the fleet agent's next request (self_test, screenshot); "
+                       "a LAN kiosk gets only its own",
+            "parameters": [{"name": "wait", "in": "query", "required": False,
+                            "schema": {"type": "number", "minimum": 0, "maximum": 55},
+                            "description": "seconds to wait for a request (default 0)"}],
+            "responses": {"200": _json(_ref("KioskRequest"), "A request, now the caller's to answer"),
+                          "204": {"description": "Nothing within the wait"},
+                          "400": _err("wait is not a number of seconds 0-55 (bad_wait)")}}},
+        wire.API_KIOSK_COMMAND_RESULT: {"post": {
+            "summary": "The kiosk UI's answer to a request it took",
+            "parameters": [_path_param("request_id", "the request's id")],
+            "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("KioskAnswer")}}},
+            "responses": {"200": {"description": "Handed to the fleet agent"},
+                          "403": _err(f"The request is another kiosk's ({wire.ERR_FORBIDDEN})"),
+                          "404": _err("No such pending request: answered already or timed out"),
+                          "422": _err("Malformed answer (invalid_result)")}}},
     }
     unauthorized = _err(f"No token from beyond loopback, or an unknown token ({wire.ERR_UNAUTHORIZED})")
     for ops in paths.values():

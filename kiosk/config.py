@@ -115,6 +115,13 @@ class MqttSection(_Section):
     keepalive_s: Annotated[int, Field(ge=2, le=600)] = 30  # the broker sends the Last Will after 1.5x this
     interval_s: Annotated[float, Field(ge=1, le=3600)] = 60  # the state is republished at least this often
     spool_max: Annotated[int, Field(ge=10, le=1_000_000)] = 10_000  # events kept while the broker is away
+    # Local hour of the daily inspection (self-test through the kiosk UI + the edge's own checks); None = off.
+    inspection_hour: Annotated[int, Field(ge=0, le=23)] | None = 3
+
+    @field_validator("inspection_hour", mode="before")
+    @classmethod
+    def _off(cls, v: object) -> object:
+        return None if v == "off" else v  # TOML has no null: "off" is how a file says None
 
 
 class MaintenanceSection(_Section):

@@ -58,9 +58,9 @@ class EdgeClient:
         self._cache_size = 0
 
     # --- transport ----------------------------------------------------------------------------
-    def _once(self, method: str, path: str, body: bytes | None, headers: dict[str, str]
-              ) -> tuple[int, dict[str, str], bytes]:
-        conn = self._endpoint.connect(self.timeout)
+    def _once(self, method: str, path: str, body: bytes | None, headers: dict[str, str],
+              timeout: float | None = None) -> tuple[int, dict[str, str], bytes]:
+        conn = self._endpoint.connect(self.timeout if timeout is None else timeout)
         try:
             conn.request(method, path, body=body, headers=headers)
             resp = conn.getresponse()
@@ -69,12 +69,15 @@ class EdgeClient:
             conn.close()
 
     def _request(self, method: str, path: str, doc: Any = None, *, key: str | None = None,
-                 headers: dict[str, str] | None = None, retry: bool = False) -> tuple[int, dict[str, str], bytes]:
+                 headers: dict[str, str] | None = None, retry: bool = False,
+                 timeout: float | None = None) -> tuple[int, dict[str, str], bytes]:
         body, hdrs = encode_request(doc, key, {**self._auth, **(headers or {})})
         attempts = 1 + (self.retries if retry else 0)
         for attempt in range(attempts):
             try:
-                status, rh, raw = self._once(method, path, body, hdrs)
+                # (a subclass may override _once without the timeout: pass it only when one is asked for)
+                status, rh, raw = (self._once(method, path, body, hdrs) if timeout is None
+                                   else self._once(method, path, body, hdrs, timeout))
             except (OSError, http.client.HTTPException) as e:
                 if attempt + 1 < attempts:
                     time.sleep(0.2 * (attempt + 1))
@@ -200,6 +203,27 @@ class EdgeClient:
     def health(self, kiosk_id: str, components: dict[str, dict]) -> None:
         """Report component statuses (kiosk.status.Status.as_dict() per component)."""
         self._json("POST", wire.API_HEALTH, {"kiosk_id": kiosk_id, "components": components})
+
+    # --- the fleet agent's requests for this kiosk's UI (edge/kiosk_commands.py) ----------------
+    def kiosk_command(self, wait_s: float = 25.0) -> dict | None:
+        """Long poll: the next request {"id", "kind", "args", "timeout_s"}, or None after wait_s."""
+        status, _, raw = self._request("GET", f"{wire.API_KIOSK_COMMANDS}?wait={wait_s:g}",
+                                       timeout=wait_s + self.timeout)
+        if status == 204:
+            return None
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            raise EdgeUnavailable("edge answered without a JSON document") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
+            raise EdgeUnavailable("edge answered a request without an id")
+        return doc
+
+    def kiosk_command_result(self, request_id: str, result: str, message: str = "",
+                             data: dict | None = None) -> None:
+        """Answer a request taken with kiosk_command (EdgeRejected 404 once it has timed out)."""
+        self._json("POST", wire.API_KIOSK_COMMAND_RESULT.format(request_id=quote(request_id, safe="")),
+                   {"result": result, "message": message, "data": data or {}})
 
 
 def new_key() -> str:

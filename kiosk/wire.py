@@ -37,6 +37,8 @@ API_PROGRESS = f"{API}/progress"                # POST {"id_number"} or {"tracki
 API_PAYMENTS = f"{API}/payments"                # POST {"id_number"}: social-insurance payment records
 API_FEEDBACK = f"{API}/feedback"                # POST (Idempotency-Key required)
 API_HEALTH = f"{API}/health"                    # POST: device/UI health from a kiosk
+API_KIOSK_COMMANDS = f"{API}/kiosk/commands"    # GET ?wait=s: the fleet agent's next request for the UI (long poll)
+API_KIOSK_COMMAND_RESULT = f"{API}/kiosk/commands/{{request_id}}/result"  # POST: the UI's answer to it
 
 # --- the service platform (edge forwarder -> platform), reached through an adapter ----------
 PLATFORM = "/platform/v1"

@@ -478,6 +478,9 @@ class KioskWindow(QWidget):
             self.overlay.setGeometry(self.rect())
 
     def shutdown(self) -> None:
+        fleet = getattr(self, "fleet_commands", None)  # set by ui.factory
+        if fleet is not None:
+            fleet.close()
         self._tick.stop()
         self._content_timer.stop()
         QApplication.instance().removeEventFilter(self._activity)

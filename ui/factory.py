@@ -79,6 +79,10 @@ def create_window(cfg: Any, *, edge_url: str | None = None, clip_dir: Path | Non
     from ui import service_mode
 
     window.maintenance = service_mode.install(window, cfg)
+    from ui.fleet_commands import FleetCommands
+
+    window.fleet_commands = FleetCommands(window, edge)  # the fleet's self_test / screenshot, via the edge
     bridge.start()
+    window.fleet_commands.start()
     content.refresh_async()
     return window

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk import fleet_wire
 from kiosk.wire import now_iso
@@ -27,9 +27,12 @@ from .connection import CONNECTED, DISCONNECTED, MESSAGE, PUBACK, BrokerConfig, 
 from .spool import Spool
 from .state import build_state, components_of, fingerprint, snapshot, status_events
 
+if TYPE_CHECKING:
+    from edge.inspection import Inspector
+
 log = logging.getLogger("edge.agent")
 
-_STOP, _CMD_DONE = "stop", "cmd_done"
+_STOP, _CMD_DONE, _INSPECTED = "stop", "cmd_done", "inspected"
 
 
 class Agent:
@@ -37,7 +40,8 @@ class Agent:
                  status_provider: Callable[[], dict[str, Any]], *, data_dir: Path | None = None,
                  interval_s: float = 60.0, poll_s: float = 2.0, spool_max: int = 10_000, window: int = 10,
                  trigger_sync: Callable[[], None] | None = None, handlers: dict[str, Handler] | None = None,
-                 verify: Verify | None = None, software_version: str | None = None) -> None:
+                 verify: Verify | None = None, software_version: str | None = None,
+                 inspector: Inspector | None = None) -> None:
         fleet_wire.topic(kiosk_id, fleet_wire.KIND_STATE)  # refuses an id that cannot be a topic level
         self.kiosk_id = kiosk_id
         self.status_provider = status_provider
@@ -63,6 +67,8 @@ class Agent:
         self._components: dict[str, fleet_wire.ComponentStatus] = {}
         self._published: dict[str, Any] | None = None  # fingerprint of the last state sent
         self._next_state = 0.0
+        self.inspector = inspector  # the daily inspection (edge/inspection.py); its runs become events
+        self._inspecting = False
 
     # --- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -99,7 +105,8 @@ class Agent:
                 if item is not None:
                     self._handle(item)
                 now = time.monotonic()
-                due = item is not None and item[0] in (CONNECTED, MESSAGE, _CMD_DONE)
+                due = item is not None and item[0] in (CONNECTED, MESSAGE, _CMD_DONE, _INSPECTED)
+                due = self._inspect() or due
                 if now >= next_poll:
                     next_poll = now + self.poll_s
                     self._poll()
@@ -141,6 +148,8 @@ class Agent:
         elif kind == MESSAGE:
             if item[1] == self._topics[fleet_wire.KIND_CMD]:
                 self._command(item[2])
+        elif kind == _INSPECTED:
+            self._inspecting = False
         elif kind == _CMD_DONE:
             cmd, fp, outcome = item[1], item[2], item[3]
             self._answer(self.commands.finish(cmd, fp, outcome))
@@ -172,7 +181,8 @@ class Agent:
                            disk_used_pct=measure.disk_used_pct(self.data_dir),
                            memory_used_pct=measure.memory_used_pct(), uptime_s=measure.uptime_s(),
                            spool_depth=self.spool.depth(), spool_evicted=self.spool.evicted_total(),
-                           commands_dropped=self.commands.dropped)
+                           commands_dropped=self.commands.dropped,
+                           last_inspection=self.inspector.last() if self.inspector is not None else None)
 
     def _publish_state(self) -> None:
         if not self._connected:
@@ -188,6 +198,32 @@ class Agent:
     def _availability(self, online: bool, reason: str) -> bytes:
         return fleet_wire.encode(fleet_wire.Availability(kiosk_id=self.kiosk_id, online=online,
                                                          reason=reason, at=now_iso()))
+
+    # --- the inspection ----------------------------------------------------------------------------
+    def _inspect(self) -> bool:
+        """Start the daily run when due (off this thread), spool the events of finished runs; True when
+        the state has news."""
+        ins = self.inspector
+        if ins is None:
+            return False
+        if not self._inspecting and ins.due():
+            self._inspecting = True
+
+            def job() -> None:
+                try:
+                    ins.run_daily()
+                except Exception:
+                    log.exception("inspection failed")
+                finally:
+                    self._inbox.put((_INSPECTED,))
+            self._workers.submit(job)
+        events = ins.pending_events()
+        for fields in events:
+            e = self.spool.append("inspection", **fields)
+            log.info("inspection event", extra={"seq": e.seq, "level": e.level})
+        if events:
+            ins.announced(len(events))
+        return bool(events)
 
     # --- events ------------------------------------------------------------------------------------
     def _pump(self) -> None:
