@@ -21,6 +21,7 @@ MODULES = {
     "serving": "bench.bench_serving",
     "outbox": "bench.bench_outbox",
     "ui": "bench.bench_ui",
+    "fleet": "bench.bench_fleet",
 }
 
 
