@@ -1,0 +1,1 @@
+"""The fleet monitor: MQTT ingest, fleet state, alert rules, notifications, dashboard (`kiosk fleet ...`)."""
