@@ -26,6 +26,7 @@ GROUPS: dict[str, str] = {
     "edge": "edge.cli",
     "platform": "central.platform_cli",
     "origin": "central.origin_server",
+    "fleet": "central.fleet.cli",
     "ui": "ui.cli",
     "demo": "ui.demo",
 }

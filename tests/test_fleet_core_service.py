@@ -43,7 +43,7 @@ def test_serve_runs_everything_and_stops_on_sigterm(tmp_path, broker, fleet_db_u
         f'[broker]\nport = {broker.port}\nclient_id = "serve-test"\n'
         f'[web]\nlisten_port = {web_port}\n', encoding="utf-8")
     engine = db.connect(fleet_db_url)  # the schema first: two create_all at once can collide on PostgreSQL
-    proc = subprocess.Popen([sys.executable, "-m", "central.fleet.service", "serve", "--config",
+    proc = subprocess.Popen([sys.executable, "-m", "kiosk", "fleet", "serve", "--fleet-config",
                              str(tmp_path / "fleet.toml")], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     try:
@@ -73,7 +73,7 @@ def test_serve_with_a_broken_inventory_says_why_in_plain_words(tmp_path):
     (tmp_path / "inventory.toml").write_text("[[teams]]\nid = 5\n", encoding="utf-8")
     (tmp_path / "fleet.toml").write_text(f'[monitor]\ndb = "sqlite:///{tmp_path}/f.db"\n'
                                          f'inventory = "{tmp_path / "inventory.toml"}"\n', encoding="utf-8")
-    out = subprocess.run([sys.executable, "-m", "central.fleet.service", "serve", "--config",
+    out = subprocess.run([sys.executable, "-m", "kiosk", "fleet", "serve", "--fleet-config",
                           str(tmp_path / "fleet.toml")], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "teams.0.id" in out.stderr and "teams.0.name: required key is missing" in out.stderr

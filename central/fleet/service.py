@@ -136,31 +136,34 @@ def check(cfg: FleetConfig) -> int:
 
 def _with_config(fn: Callable[[FleetConfig], int]) -> Callable[[argparse.Namespace], int]:
     def go(a: argparse.Namespace) -> int:
-        from kiosk import log as kiosk_log
         try:
-            cfg = load(a.config)
+            cfg = load(a.fleet_config)
         except ConfigError as e:
             print(e, file=sys.stderr)
             return 2
-        kiosk_log.setup("INFO", a.log_format)
         return fn(cfg)
     return go
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """`serve` and `check` for the `kiosk fleet` group."""
+    """`serve` and `check` for the `kiosk fleet` group. The monitor's file is `--fleet-config`: `kiosk
+    --config` names the kiosk's own config, which a central server does not have."""
     for name, fn, text in (("serve", run, "run the fleet monitor"),
                            ("check", check, "validate the inventory and rules files")):
         p = sub.add_parser(name, help=text)
-        p.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help=f"fleet.toml (default {DEFAULT_CONFIG})")
-        p.add_argument("--log-format", choices=("json", "text"), default="json")
+        p.add_argument("--fleet-config", dest="fleet_config", type=Path, default=DEFAULT_CONFIG,
+                       help=f"fleet.toml (default {DEFAULT_CONFIG})")
         p.set_defaults(func=_with_config(fn))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from kiosk import log as kiosk_log
+
     p = argparse.ArgumentParser(prog="python -m central.fleet.service", description=__doc__)
+    p.add_argument("--log-format", choices=("json", "text"), default="json")
     register(p.add_subparsers(dest="command", required=True))
     a = p.parse_args(argv)
+    kiosk_log.setup("INFO", a.log_format)
     return int(a.func(a))
 
 
