@@ -6,11 +6,8 @@ tmp_path, so a broker restart keeps retained messages and queued QoS 1 messages 
 
 from __future__ import annotations
 
-import getpass
 import json
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -26,9 +23,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from kiosk.local_broker import LocalBroker, mosquitto_path
 from tests.conftest import free_port
 
-MOSQUITTO = "/usr/sbin/mosquitto"
 WAIT_S = 20.0  # the bound for every "wait until": generous, a slow CI box is not a failure
 
 
@@ -46,71 +43,17 @@ def wait_until(predicate: Callable[[], Any], timeout: float = WAIT_S, what: str 
         time.sleep(0.05)
 
 
-class Broker:
-    """One Mosquitto process; stop() and start() again keep its persistence directory (a broker restart)."""
+class Broker(LocalBroker):
+    """One Mosquitto process with persistence; stop() and start() again are a broker restart."""
 
     def __init__(self, workdir: Path, port: int) -> None:
-        self.port = port
-        self.workdir = workdir
-        self.conf = workdir / "mosquitto.conf"
-        self.log = workdir / "mosquitto.log"
-        (workdir / "data").mkdir(parents=True, exist_ok=True)
-        # `user` keeps a root-started broker as root so it can write the tmp_path persistence directory;
-        # for anyone else Mosquitto ignores it.
-        self.conf.write_text(
-            f"listener {port} 127.0.0.1\n"
-            "allow_anonymous true\n"
-            "persistence true\n"
-            f"persistence_location {workdir / 'data'}/\n"
-            f"user {getpass.getuser()}\n"
-            f"log_dest file {self.log}\n"
-            "log_type error\nlog_type warning\nlog_type notice\n")
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def accepts(self) -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-        except OSError:
-            return False
-
-    def start(self) -> None:
-        assert self.proc is None, "broker already running"
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        try:
-            wait_until(lambda: self.proc is not None and (self.proc.poll() is not None or self.accepts()),
-                       what=f"mosquitto to accept on port {self.port}")
-        except AssertionError:
-            self.stop()
-            raise
-        if self.proc.poll() is not None:
-            log = self.log.read_text(errors="replace") if self.log.exists() else ""
-            self.proc = None
-            raise RuntimeError(f"mosquitto exited at start: {log[-500:]}")
-
-    def stop(self) -> None:
-        """SIGTERM: Mosquitto writes its persistence file on the way out (retained + queued messages)."""
-        if self.proc is None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.proc = None
-        wait_until(lambda: not self.accepts(), what="mosquitto to stop accepting")
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
+        super().__init__(workdir, port)
 
 
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Broker]:
-    if shutil.which(MOSQUITTO) is None:
-        pytest.skip(f"{MOSQUITTO} is not installed (`make test` installs the Debian package mosquitto)")
+    if mosquitto_path() is None:
+        pytest.skip("mosquitto is not installed (`make test` installs the Debian package mosquitto)")
     b = Broker(tmp_path / "broker", free_port())
     b.start()
     try:

@@ -24,6 +24,8 @@ def test_headless_demo_round_trip(tmp_path):
     assert "content version" in out and "active" in out
     assert "(masked)" in out
     assert "is now 'received'" in out, out  # forwarded through the outbox to the platform
+    # the fleet: paper out at the demo kiosk reaches its hall's team through agent, broker, monitor and webhook
+    assert "-> 'open' notification" in out and "-> 'clear' notification" in out, out
     # the printed receipt is a real raster page with the tracking number in its QR code
     pages = sorted((tmp_path / "demo" / "printed").glob("*.png"))
     assert pages

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.lifecycle import child_dies_with_parent, stop_on_signals
+from ui.demo_fleet import DEMO_KIOSK, DemoFleet, about
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO_PIN = "246810"
@@ -89,6 +90,7 @@ class DemoStack:
         self.camera_image = workdir / "camera.png"
         self.printed_dir = workdir / "printed"
         self.config_path = workdir / "kiosk.toml"
+        self.fleet = DemoFleet(workdir / "fleet", self._kiosk, self._spawn, _say)
 
     # -- setup ------------------------------------------------------------------------------------
     def _kiosk(self, *args: str, config: bool = False) -> list[str]:
@@ -136,7 +138,7 @@ class DemoStack:
         from kiosk.pin import hash_pin
 
         self.config_path.write_text("# written by `kiosk demo`\n" + config_toml({
-            "kiosk": {"id": "demo-kiosk", "name": "Demo township hall", "default_language": "bo"},
+            "kiosk": {"id": DEMO_KIOSK, "name": "Demo township hall", "default_language": "bo"},
             **device_tables(self.reader_sim.path, self.printer_sim.path, self.camera_image, self.workdir / "tts",
                             _player()),
             "edge": {"listen_port": self.ports["edge"], "url": f"http://127.0.0.1:{self.ports['edge']}",
@@ -145,8 +147,13 @@ class DemoStack:
                      "platform_url": f"http://127.0.0.1:{self.ports['platform']}"},
             "edge.admin_keys": [{"key_id": "demo-admin", "public_key": public.group(1)}],
             "maintenance": {"pin_hash": hash_pin(DEMO_PIN)},
+            **({"mqtt": self.fleet.kiosk_mqtt()} if self.fleet.available else {}),
             "logging": {"format": "text"},
         }), encoding="utf-8")
+        if self.fleet.available:
+            self.fleet.prepare(config_toml)
+        else:
+            _say("fleet monitor not started: mosquitto is not installed (`make demo` as root installs it)")
 
     def _save_page(self, page) -> None:
         import cv2
@@ -174,6 +181,8 @@ class DemoStack:
         return p is not None and p.poll() is None
 
     def start(self) -> None:
+        if self.fleet.available:
+            self.fleet.start()  # the broker first: the edge's agent connects to it as it starts
         self.start_platform()
         self._spawn("origin", self._kiosk("origin", str(self.workdir / "origin"), "--port", str(self.ports["origin"])))
         self._spawn("edge", self._kiosk("edge", "serve", config=True))
@@ -232,6 +241,7 @@ class DemoStack:
     def stop(self) -> None:
         for name in list(self.procs):
             self._stop(name)
+        self.fleet.stop()
         for sim in (self.reader_sim, self.printer_sim):
             if sim:
                 sim.stop()
@@ -325,6 +335,29 @@ def _headless_walkthrough(stack: DemoStack, cfg) -> None:
         _say(f"platform: {tracking} still queued after 20 s; see {stack.workdir}/edge.log")
     stack.reader_sim.remove()
     del card, card_fields
+    if stack.fleet.sink is not None:
+        _paper_out_reaches_the_team(stack, cfg, edge)
+
+
+def _paper_out_reaches_the_team(stack: DemoStack, cfg, edge) -> None:
+    """Paper out at the demo kiosk: the printer's own status goes to the edge as the UI would report it, the
+    edge's agent publishes it, the monitor opens an alert and notifies the hall's team; paper back clears it."""
+    from devices.printer.printer import ReceiptPrinter
+
+    printer = ReceiptPrinter(cfg.devices.printer.port, width_dots=cfg.devices.printer.width_dots)
+    try:
+        for paper, kind in (("out", "open"), ("ok", "clear")):
+            stack.printer_sim.paper = paper
+            printer.query_status()
+            edge.health(cfg.kiosk.id, {"printer": printer.status_source.status().as_dict()})
+            t0 = time.monotonic()
+            if stack.fleet.sink.wait_for(lambda d, k=kind: about(d, DEMO_KIOSK, k), 60) is None:
+                _say(f"fleet: no '{kind}' notification for the paper within 60 s; see {stack.workdir}/fleet-monitor.log")
+                return
+            _say(f"fleet: paper {paper} at {DEMO_KIOSK} -> '{kind}' notification after "
+                 f"{time.monotonic() - t0:.1f} s; alerts on {stack.fleet.dashboard}/alerts")
+    finally:
+        printer.close()
 
 
 def run_demo(args: argparse.Namespace) -> int:

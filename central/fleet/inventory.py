@@ -220,9 +220,11 @@ def _q(s: str) -> str:
 
 
 def sample_inventory(n_kiosks: int, *, kiosks_per_site: int = 3, sites_per_county: int = 4,
-                     webhook_base: str = "http://127.0.0.1:9/hook", seed: int = 7) -> str:
+                     webhook_base: str = "http://127.0.0.1:9/hook", seed: int = 7,
+                     first_hall: tuple[str, ...] = ()) -> str:
     """TOML text for a fleet of `n_kiosks` over the 7 prefectures (ids `k-00001`...), one team per
-    prefecture with a webhook channel at `webhook_base/<team>` (every third team writes Tibetan)."""
+    prefecture with a webhook channel at `webhook_base/<team>` (every third team writes Tibetan).
+    `first_hall`: kiosk ids that stand in the first hall too (the demo's own kiosk)."""
     rng = random.Random(seed)
     out: list[str] = []
     n_sites = max(1, -(-n_kiosks // kiosks_per_site))
@@ -243,6 +245,8 @@ def sample_inventory(n_kiosks: int, *, kiosks_per_site: int = 3, sites_per_count
                 site_no += 1
                 take = min(kiosks_per_site, n_kiosks - kiosk_no)
                 ids = [f"k-{kiosk_no + i + 1:05d}" for i in range(take)]
+                if site_no == 1:
+                    ids = [*first_hall, *ids]
                 kiosk_no += take
                 out += ["[[prefectures.counties.sites]]", f"id = {_q(f'site-{site_no:04d}')}",
                         f"zh = {_q(f'第{site_no}乡镇便民服务大厅')}", f"bo = {_q(f'ཤང་{site_no} ཞབས་ཞུ་ཁང་།')}",

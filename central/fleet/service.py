@@ -145,8 +145,15 @@ def _with_config(fn: Callable[[FleetConfig], int]) -> Callable[[argparse.Namespa
     return go
 
 
+def _sample_inventory(a: argparse.Namespace) -> int:
+    from central.fleet.inventory import sample_inventory
+
+    sys.stdout.write(sample_inventory(a.kiosks, webhook_base=a.webhook_base, first_hall=tuple(a.first_hall)))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    """`serve` and `check` for the `kiosk fleet` group. The monitor's file is `--fleet-config`: `kiosk
+    """`serve`, `check` and `sample-inventory` for the `kiosk fleet` group. The monitor's file is `--fleet-config`: `kiosk
     --config` names the kiosk's own config, which a central server does not have."""
     for name, fn, text in (("serve", run, "run the fleet monitor"),
                            ("check", check, "validate the inventory and rules files")):
@@ -154,6 +161,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         p.add_argument("--fleet-config", dest="fleet_config", type=Path, default=DEFAULT_CONFIG,
                        help=f"fleet.toml (default {DEFAULT_CONFIG})")
         p.set_defaults(func=_with_config(fn))
+    si = sub.add_parser("sample-inventory", help="print an inventory TOML for N kiosks (a start for a real one)")
+    si.add_argument("--kiosks", type=int, required=True)
+    si.add_argument("--webhook-base", default="http://127.0.0.1:9/hook", help="each team's webhook is BASE/<team>")
+    si.add_argument("--first-hall", action="append", default=[], metavar="KIOSK_ID",
+                    help="a kiosk id that stands in the first hall too (repeat)")
+    si.set_defaults(func=_sample_inventory)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
