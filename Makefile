@@ -4,10 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint screenshots debs debs-bench clean
+.PHONY: demo test bench lint screenshots debs debs-test debs-bench clean
 
 debs:
 	@bash scripts/ensure-debian-packages.sh core
+
+debs-test:
+	@bash scripts/ensure-debian-packages.sh test
 
 debs-bench:
 	@bash scripts/ensure-debian-packages.sh bench
@@ -21,7 +24,7 @@ $(STAMP): pyproject.toml
 demo: debs $(STAMP)
 	$(BIN)/python -m kiosk --log-format text demo
 
-test: debs $(STAMP)
+test: debs-test $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 bench: debs-bench $(STAMP)
