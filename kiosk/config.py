@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -145,6 +145,9 @@ class Config(_Section):
     logging: LoggingSection = LoggingSection()
 
 
+_M = TypeVar("_M", bound=BaseModel)
+
+
 class ConfigError(Exception):
     """A config file that cannot be used; the message names every problem."""
 
@@ -158,28 +161,43 @@ def describe_error(err: dict) -> str:
     return f"{key} = {err.get('input')!r}: {err['msg']}"
 
 
-def parse(text: str, source: str = "<config>") -> Config:
+def problems_error(source: str, problems: list[str]) -> ConfigError:
+    return ConfigError("\n".join([f"{source}: {len(problems)} problem(s):"] + [f"  - {p}" for p in problems]))
+
+
+def validate_model(model: type[_M], data: object, source: str) -> _M:
+    """`data` checked by a pydantic model; a ConfigError naming every problem by key otherwise."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise problems_error(source, [describe_error(err) for err in e.errors()]) from None
+
+
+def parse_model(model: type[_M], text: str, source: str) -> _M:
+    """TOML text checked by a pydantic model (the kiosk's config, the fleet's files)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{source}: not valid TOML: {e}") from None
+    return validate_model(model, data, source)
+
+
+def read_config_text(path: Path, what: str) -> str:
     try:
-        return Config.model_validate(data)
-    except ValidationError as e:
-        lines = [f"{source}: {len(e.errors())} problem(s):"]
-        lines += [f"  - {describe_error(err)}" for err in e.errors()]
-        raise ConfigError("\n".join(lines)) from None
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {what} not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from None
+
+
+def parse(text: str, source: str = "<config>") -> Config:
+    return parse_model(Config, text, source)
 
 
 def load(path: Path | str | None = None) -> Config:
     """Load and validate the config file; a missing default file means built-in defaults."""
     p = Path(path) if path is not None else DEFAULT_PATH
-    if not p.exists():
-        if path is None:
-            return Config()
-        raise ConfigError(f"{p}: config file not found")
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{p}: cannot read: {e}") from None
-    return parse(text, str(p))
+    if path is None and not p.exists():
+        return Config()
+    return parse(read_config_text(p, "config file"), str(p))

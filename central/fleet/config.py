@@ -6,13 +6,12 @@ own (`inventory` and `rules` below): they change with the fleet, this file with 
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from kiosk.config import ConfigError, describe_error
+from kiosk.config import parse_model, read_config_text
 
 
 class _Section(BaseModel):
@@ -60,23 +59,9 @@ class FleetConfig(_Section):
 
 
 def parse(text: str, source: str = "<fleet config>") -> FleetConfig:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{source}: not valid TOML: {e}") from None
-    try:
-        return FleetConfig.model_validate(data)
-    except ValidationError as e:
-        lines = [f"{source}: {len(e.errors())} problem(s):"] + [f"  - {describe_error(err)}" for err in e.errors()]
-        raise ConfigError("\n".join(lines)) from None
+    return parse_model(FleetConfig, text, source)
 
 
 def load(path: Path | str) -> FleetConfig:
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: fleet config file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{p}: cannot read: {e}") from None
-    return parse(text, str(p))
+    return parse(read_config_text(p, "fleet config file"), str(p))

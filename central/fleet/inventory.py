@@ -35,16 +35,15 @@ file becomes unregistered (never deleted: its history stays); a team no longer i
 from __future__ import annotations
 
 import random
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Engine, delete, select, update
 
 from central.fleet import db
 from kiosk import fleet_wire
-from kiosk.config import ConfigError, describe_error
+from kiosk.config import parse_model, problems_error, read_config_text
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 KioskId = Annotated[str, Field(pattern=fleet_wire.KIOSK_ID_RE.pattern)]
@@ -151,30 +150,16 @@ def _cross_check(inv: Inventory) -> list[str]:
 
 
 def parse_inventory(text: str, source: str = "<inventory>") -> Inventory:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{source}: not valid TOML: {e}") from None
-    try:
-        inv = Inventory.model_validate(data)
-    except ValidationError as e:
-        lines = [f"{source}: {len(e.errors())} problem(s):"] + [f"  - {describe_error(err)}" for err in e.errors()]
-        raise ConfigError("\n".join(lines)) from None
+    inv = parse_model(Inventory, text, source)
     problems = _cross_check(inv)
     if problems:
-        raise ConfigError("\n".join([f"{source}: {len(problems)} problem(s):"] + [f"  - {p}" for p in problems]))
+        raise problems_error(source, problems)
     return inv
 
 
 def load_inventory(path: Path | str) -> Inventory:
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: inventory file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{p}: cannot read: {e}") from None
-    return parse_inventory(text, str(p))
+    return parse_inventory(read_config_text(p, "inventory file"), str(p))
 
 
 def apply(engine: Engine, inv: Inventory) -> dict[str, int]:

@@ -26,14 +26,13 @@ voice (devices/voice/voice.py), plus the agent's edge / wan / content (edge/agen
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from kiosk.config import ConfigError, describe_error
+from kiosk.config import parse_model, problems_error, read_config_text, validate_model
 
 Severity = Literal["critical", "major", "minor", "warning"]
 
@@ -189,25 +188,13 @@ _COMPONENT_TITLE = _t("{component} 故障：{code}", "{component} སྐྱོ�
 _THRESHOLD_TITLE = _t("{field} 超过阈值（{value}）", "{field} ({value})", "{field} over threshold ({value})")
 
 
-def _validate(data: dict[str, Any], source: str) -> RulesFile:
-    try:
-        return RulesFile.model_validate(data)
-    except ValidationError as e:
-        lines = [f"{source}: {len(e.errors())} problem(s):"] + [f"  - {describe_error(err)}" for err in e.errors()]
-        raise ConfigError("\n".join(lines)) from None
-
-
 def builtin() -> RuleSet:
-    f = _validate({"rules": _BUILTIN}, "<built-in rules>")
+    f = validate_model(RulesFile, {"rules": _BUILTIN}, "<built-in rules>")
     return RuleSet({r.id: r for r in f.rules})
 
 
 def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{source}: not valid TOML: {e}") from None
-    f = _validate(data, source)
+    f = parse_model(RulesFile, text, source)
     problems = []
     seen: set[str] = set()
     for n, r in enumerate(f.rules):
@@ -217,7 +204,7 @@ def parse_rules(text: str, source: str = "<rules>") -> RuleSet:
         if isinstance(r, ThresholdRule) and r.clear_below is not None and r.clear_below > r.above:
             problems.append(f"rules.{n}.clear_below = {r.clear_below}: must not be above `above` ({r.above})")
     if problems:
-        raise ConfigError("\n".join([f"{source}: {len(problems)} problem(s):"] + [f"  - {p}" for p in problems]))
+        raise problems_error(source, problems)
     merged = dict(builtin().rules)
     for r in f.rules:  # an override without a title keeps the built-in words
         base = merged.get(r.id)
@@ -229,13 +216,7 @@ def load_rules(path: Path | str | None) -> RuleSet:
     if path is None:
         return builtin()
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{p}: rules file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"{p}: cannot read: {e}") from None
-    return parse_rules(text, str(p))
+    return parse_rules(read_config_text(p, "rules file"), str(p))
 
 
 # --- evaluating a condition -------------------------------------------------------------------------
