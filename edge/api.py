@@ -292,7 +292,8 @@ class LookupBuckets:
         return (1.0 - tokens) / self.rate
 
 
-async def _json_body(request: web.Request) -> dict:
+async def json_body(request: web.Request) -> dict:
+    """The request's JSON object, or a 400 that says what is wrong with it."""
     try:
         body = json.loads(await request.read())
     except (ValueError, UnicodeDecodeError):
@@ -499,7 +500,7 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
 
     async def post_submission(request: web.Request) -> web.Response:
         key = _idempotency_key(request)
-        body = await _json_body(request)
+        body = await json_body(request)
         fp = wire.fingerprint(body)
         if (answer := await replay(key, fp)) is not None:
             return answer
@@ -533,7 +534,7 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
     # --- progress lookup ----------------------------------------------------------------------
     async def post_progress(request: web.Request) -> web.Response:
         limit_lookups(request)
-        body = await _json_body(request)
+        body = await json_body(request)
         id_number, tracking = body.get("id_number"), body.get("tracking_number")
         if (id_number is None) == (tracking is None):
             raise ApiError(400, "bad_query", "give exactly one of id_number or tracking_number")
@@ -578,7 +579,7 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
     # --- social-insurance payments ------------------------------------------------------------
     async def post_payments(request: web.Request) -> web.Response:
         limit_lookups(request)
-        body = await _json_body(request)
+        body = await json_body(request)
         id_number = body.get("id_number")
         if not isinstance(id_number, str) or not idnumber.is_valid(id_number):
             raise ApiError(422, "invalid_id_number", "id_number must be a valid 18-character ID number")
@@ -607,7 +608,7 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
     # --- feedback and kiosk health ------------------------------------------------------------
     async def post_feedback(request: web.Request) -> web.Response:
         key = _idempotency_key(request)
-        body = await _json_body(request)
+        body = await json_body(request)
         fp = wire.fingerprint(body)
         if (answer := await replay(key, fp)) is not None:
             return answer
@@ -623,7 +624,7 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
         return web.json_response(_accepted(sub), status=201 if created else 200)
 
     async def post_health(request: web.Request) -> web.Response:
-        body = await _json_body(request)
+        body = await json_body(request)
         kiosk_id, components = body.get("kiosk_id"), body.get("components")
         problems = []
         if not isinstance(kiosk_id, str) or not re.match(r"^[a-z0-9][a-z0-9-]{1,62}$", kiosk_id):

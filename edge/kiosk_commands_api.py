@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from edge.api import KIOSK_ID, ApiError
+from edge.api import KIOSK_ID, ApiError, json_body
 from edge.kiosk_commands import RESULTS, KioskCommandRelay, NotYours, UnknownRequest
 from kiosk import wire
 
@@ -54,12 +54,7 @@ def add_routes(app: web.Application, relay: KioskCommandRelay) -> None:
         return web.json_response(doc, dumps=lambda o: json.dumps(o, ensure_ascii=False))
 
     async def post_result(request: web.Request) -> web.Response:
-        try:
-            body = json.loads(await request.read())
-        except (ValueError, UnicodeDecodeError):
-            raise ApiError(400, "bad_json", "the request body is not valid JSON") from None
-        if not isinstance(body, dict):
-            raise ApiError(400, "bad_json", "the request body must be a JSON object")
+        body = await json_body(request)
         outcome = _outcome(body)
         request_id = request.match_info["request_id"]
         try:

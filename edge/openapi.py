@@ -7,21 +7,7 @@ without being documented here.
 from __future__ import annotations
 
 from kiosk import wire
-
-_JSON = "application/json"
-
-
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict, description: str) -> dict:
-    return {"description": description, "content": {_JSON: {"schema": schema}}}
-
-
-def _err(description: str) -> dict:
-    return _json(_ref("Error"), description)
-
+from kiosk.openapi import JSON, error_response, json_response, ref
 
 _KEY = {"name": wire.IDEMPOTENCY_HEADER, "in": "header", "required": True,
         "description": "One key per resident action (e.g. a UUID), reused unchanged on every retry.",
@@ -30,16 +16,16 @@ _INM = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"
         "description": "The ETag from an earlier answer; 304 if unchanged."}
 _CACHED = {"200": {"description": "OK (ETag = sha256 of the body; Cache-Control: no-cache)",
                    "headers": {"ETag": {"schema": {"type": "string"}}},
-                   "content": {_JSON: {"schema": {"type": "object"}}}},
+                   "content": {JSON: {"schema": {"type": "object"}}}},
            "304": {"description": "Not modified"},
-           "503": _err("No content pack is active yet (no_content) or it cannot be loaded (content_invalid)")}
+           "503": error_response("No content pack is active yet (no_content) or it cannot be loaded (content_invalid)")}
 
 
 _RATE_LIMITED = {"description": f"Too many lookups from this kiosk ({wire.ERR_RATE_LIMITED}); "
                                  "edge.lookup_rate_per_min per kiosk, loopback callers count as one",
                   "headers": {"Retry-After": {"description": "seconds until a lookup is allowed again",
                                               "schema": {"type": "integer"}}},
-                  "content": {_JSON: {"schema": _ref("Error")}}}
+                  "content": {JSON: {"schema": ref("Error")}}}
 _AUTH_DOC = (f"A kiosk on the hall LAN sends `{wire.AUTH_HEADER}: {wire.AUTH_SCHEME} <token>`; the edge "
              "accepts it when the token's SHA-256 is one of `[[edge.kiosks]]` and then knows the kiosk's id. A "
              "caller on loopback (the one-box hall) may send no token. Anything else, and any unknown token "
@@ -57,7 +43,7 @@ _SCHEMAS = {
         "properties": {"code": {"type": "string", "description": "stable, machine-readable"},
                        "message": {"type": "string"},
                        "details": {"type": "object", "properties": {"fields": {
-                           "type": "array", "items": _ref("FieldProblem")}}}}}}},
+                           "type": "array", "items": ref("FieldProblem")}}}}}}},
     "FieldProblem": {"type": "object", "required": ["field", "code", "message"],
                      "properties": {"field": {"type": "string"}, "code": {"type": "string"},
                                     "message": {"type": "string"}}},
@@ -84,7 +70,7 @@ _SCHEMAS = {
     "Progress": {"type": "object", "required": ["source", "as_of", "applications"], "properties": {
         "source": {"enum": ["platform", "edge_cache"]},
         "as_of": {"type": "string", "format": "date-time"},
-        "applications": {"type": "array", "items": _ref("Application")}}},
+        "applications": {"type": "array", "items": ref("Application")}}},
     "Payment": {"type": "object", "required": ["year", "month", "kind", "amount", "paid_at", "payer_status"],
                 "properties": {
                     "year": {"type": "integer"}, "month": {"type": "integer", "minimum": 1, "maximum": 12},
@@ -99,7 +85,7 @@ _SCHEMAS = {
         "source": {"enum": ["platform", "edge_cache"]},
         "as_of": {"type": "string", "format": "date-time",
                   "description": "when the platform gave these records (now, or the cached answer's time)"},
-        "payments": {"type": "array", "items": _ref("Payment"),
+        "payments": {"type": "array", "items": ref("Payment"),
                      "description": f"latest first, at most {wire.PAYMENTS_MAX_MONTHS} months"}}},
     "Feedback": {"type": "object", "required": ["rating"], "properties": {
         "rating": {"type": "integer", "minimum": 1, "maximum": 5},
@@ -152,106 +138,106 @@ _SCHEMAS["KioskAnswer"] = {"type": "object", "required": ["result"], "properties
 
 def document() -> dict:
     submit_responses = {
-        "201": _json(_ref("Accepted"), "Stored durably; forwarded to the platform when it is reachable"),
-        "200": _json(_ref("Accepted"), "A replay of the same key: the first answer again"),
-        "400": _err("No/invalid Idempotency-Key, malformed JSON or wrong schema"),
-        "409": _err("The key was used for a different request (idempotency_conflict)"),
-        "413": _err("Body too large"),
-        "422": _err("Fields that need attention, every one listed in details.fields"),
+        "201": json_response(ref("Accepted"), "Stored durably; forwarded to the platform when it is reachable"),
+        "200": json_response(ref("Accepted"), "A replay of the same key: the first answer again"),
+        "400": error_response("No/invalid Idempotency-Key, malformed JSON or wrong schema"),
+        "409": error_response("The key was used for a different request (idempotency_conflict)"),
+        "413": error_response("Body too large"),
+        "422": error_response("Fields that need attention, every one listed in details.fields"),
     }
     paths = {
         wire.API_STATUS: {"get": {"summary": "Edge status: WAN, content version, outbox, kiosk health",
-                                  "responses": {"200": _json(_ref("Status"), "OK")}}},
+                                  "responses": {"200": json_response(ref("Status"), "OK")}}},
         wire.API_OPENAPI: {"get": {"summary": "This document", "responses": {"200": {"description": "OK"}}}},
         wire.API_MANIFEST: {"get": {"summary": "The active content manifest", "parameters": [_INM],
                                     "responses": _CACHED}},
         wire.API_FILE: {"get": {"summary": "One file of the active pack (ETag = its sha256)",
                                 "parameters": [_path_param("path", "path inside the pack"), _INM],
-                                "responses": {**_CACHED, "404": _err("Not in the active pack"),
-                                              "503": _err("No pack is active (no_content), or the version "
+                                "responses": {**_CACHED, "404": error_response("Not in the active pack"),
+                                              "503": error_response("No pack is active (no_content), or the version "
                                                           "was switched mid-request (content_switching: "
                                                           "ask again)")}}},
         wire.API_SERVICES: {"get": {"summary": "Service summaries (id, category, title, summary, icon)",
                                     "parameters": [_INM], "responses": _CACHED}},
         wire.API_SERVICE: {"get": {"summary": "One full service definition (kiosk.content.Service.to_dict)",
                                    "parameters": [_path_param("service_id", "service id"), _INM],
-                                   "responses": {**_CACHED, "404": _err("Unknown service")}}},
+                                   "responses": {**_CACHED, "404": error_response("Unknown service")}}},
         wire.API_PROMPTS: {"get": {"summary": "Prompts of the active pack", "parameters": [_INM],
                                    "responses": _CACHED}},
         wire.API_GUIDE: {"get": {"summary": "One guide (markdown per language)",
                                  "parameters": [_path_param("guide_id", "guide id"), _INM],
-                                 "responses": {**_CACHED, "404": _err("Unknown guide")}}},
+                                 "responses": {**_CACHED, "404": error_response("Unknown guide")}}},
         wire.API_FORM: {"get": {"summary": "One printable blank form",
                                 "parameters": [_path_param("form_id", "form id"), _INM],
-                                "responses": {**_CACHED, "404": _err("Unknown form")}}},
+                                "responses": {**_CACHED, "404": error_response("Unknown form")}}},
         wire.API_SUBMISSIONS: {"post": {
             "summary": "Hand in an application; answered as soon as it is on disk, whatever the WAN does",
-            "parameters": [_KEY], "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("Submission")}}},
-            "responses": {**submit_responses, "404": _err("Unknown service"),
-                          "503": _err("No content pack is active")}}},
+            "parameters": [_KEY], "requestBody": {"required": True, "content": {JSON: {"schema": ref("Submission")}}},
+            "responses": {**submit_responses, "404": error_response("Unknown service"),
+                          "503": error_response("No content pack is active")}}},
         wire.API_UNCONFIRMED: {"get": {
             "summary": "Applications accepted here whose receipt the resident has not been shown (e.g. the "
                        "kiosk restarted between the answer and the receipt screen)",
-            "responses": {"200": _json({"type": "object", "required": ["applications"], "properties": {
-                "applications": {"type": "array", "items": _ref("Unconfirmed")}}}, "OK")}}},
+            "responses": {"200": json_response({"type": "object", "required": ["applications"], "properties": {
+                "applications": {"type": "array", "items": ref("Unconfirmed")}}}, "OK")}}},
         wire.API_SUBMISSION_SHOWN: {"post": {
             "summary": "The resident has seen this receipt: it leaves the unconfirmed list (repeating is harmless)",
             "parameters": [_path_param("tracking_number", f"as printed on the receipt ({wire.TRACKING_PATTERN})")],
-            "responses": {"200": _json({"type": "object", "required": ["tracking_number", "shown"], "properties": {
+            "responses": {"200": json_response({"type": "object", "required": ["tracking_number", "shown"], "properties": {
                 "tracking_number": {"type": "string"}, "shown": {"const": True}}}, "Marked as shown"),
-                "400": _err("Not a tracking number (bad_tracking_number)"),
-                "404": _err("Unknown on this edge (not_found)")}}},
+                "400": error_response("Not a tracking number (bad_tracking_number)"),
+                "404": error_response("Unknown on this edge (not_found)")}}},
         wire.API_SUBMISSION: {"get": {
             "summary": "The edge's record of one submission",
             "parameters": [_path_param("tracking_number", "as printed on the receipt")],
-            "responses": {"200": _json(_ref("Application"), "OK"), "404": _err("Unknown on this edge")}}},
+            "responses": {"200": json_response(ref("Application"), "OK"), "404": error_response("Unknown on this edge")}}},
         wire.API_PROGRESS: {"post": {
             "summary": "Progress of applications: from the platform, or the edge's record when it is unreachable",
-            "requestBody": {"required": True, "content": {_JSON: {"schema": {"oneOf": [
+            "requestBody": {"required": True, "content": {JSON: {"schema": {"oneOf": [
                 {"type": "object", "required": ["id_number"], "properties": {"id_number": {"type": "string"}}},
                 {"type": "object", "required": ["tracking_number"],
                  "properties": {"tracking_number": {"type": "string"}}}]}}}},
-            "responses": {"200": _json(_ref("Progress"), "OK"), "400": _err("Neither or both given"),
-                          "404": _err("Unknown tracking number"), "422": _err("Malformed ID or tracking number"),
+            "responses": {"200": json_response(ref("Progress"), "OK"), "400": error_response("Neither or both given"),
+                          "404": error_response("Unknown tracking number"), "422": error_response("Malformed ID or tracking number"),
                           "429": _RATE_LIMITED}}},
         wire.API_PAYMENTS: {"post": {
             "summary": "A resident's social-insurance payments: from the platform, or the edge's last copy of "
                        "them when it is unreachable",
-            "requestBody": {"required": True, "content": {_JSON: {"schema": {
+            "requestBody": {"required": True, "content": {JSON: {"schema": {
                 "type": "object", "required": ["id_number"], "properties": {"id_number": {"type": "string"}}}}}},
-            "responses": {"200": _json(_ref("Payments"), "OK"), "422": _err("Malformed ID number"),
+            "responses": {"200": json_response(ref("Payments"), "OK"), "422": error_response("Malformed ID number"),
                           "429": _RATE_LIMITED,
-                          "503": _err("The platform is unreachable and this edge has no copy "
+                          "503": error_response("The platform is unreachable and this edge has no copy "
                                       "(payments_unreachable)")}}},
         wire.API_FEEDBACK: {"post": {
             "summary": "A resident's rating, queued through the outbox",
-            "parameters": [_KEY], "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("Feedback")}}},
+            "parameters": [_KEY], "requestBody": {"required": True, "content": {JSON: {"schema": ref("Feedback")}}},
             "responses": submit_responses}},
         wire.API_HEALTH: {"post": {
             "summary": "Component statuses from a kiosk (kept in memory, shown in the status)",
-            "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("Health")}}},
-            "responses": {"200": {"description": "Stored"}, "422": _err("Malformed report"),
-                          "403": _err(f"The token is another kiosk's ({wire.ERR_FORBIDDEN})"),
-                          "429": _err("Too many kiosks")}}},
+            "requestBody": {"required": True, "content": {JSON: {"schema": ref("Health")}}},
+            "responses": {"200": {"description": "Stored"}, "422": error_response("Malformed report"),
+                          "403": error_response(f"The token is another kiosk's ({wire.ERR_FORBIDDEN})"),
+                          "429": error_response("Too many kiosks")}}},
         wire.API_KIOSK_COMMANDS: {"get": {
             "summary": "The kiosk UI's long poll for the fleet agent's next request (self_test, screenshot); "
                        "a LAN kiosk gets only its own",
             "parameters": [{"name": "wait", "in": "query", "required": False,
                             "schema": {"type": "number", "minimum": 0, "maximum": 55},
                             "description": "seconds to wait for a request (default 0)"}],
-            "responses": {"200": _json(_ref("KioskRequest"), "A request, now the caller's to answer"),
+            "responses": {"200": json_response(ref("KioskRequest"), "A request, now the caller's to answer"),
                           "204": {"description": "Nothing within the wait"},
-                          "400": _err("wait is not a number of seconds 0-55 (bad_wait)")}}},
+                          "400": error_response("wait is not a number of seconds 0-55 (bad_wait)")}}},
         wire.API_KIOSK_COMMAND_RESULT: {"post": {
             "summary": "The kiosk UI's answer to a request it took",
             "parameters": [_path_param("request_id", "the request's id")],
-            "requestBody": {"required": True, "content": {_JSON: {"schema": _ref("KioskAnswer")}}},
+            "requestBody": {"required": True, "content": {JSON: {"schema": ref("KioskAnswer")}}},
             "responses": {"200": {"description": "Handed to the fleet agent"},
-                          "403": _err(f"The request is another kiosk's ({wire.ERR_FORBIDDEN})"),
-                          "404": _err("No such pending request: answered already or timed out"),
-                          "422": _err("Malformed answer (invalid_result)")}}},
+                          "403": error_response(f"The request is another kiosk's ({wire.ERR_FORBIDDEN})"),
+                          "404": error_response("No such pending request: answered already or timed out"),
+                          "422": error_response("Malformed answer (invalid_result)")}}},
     }
-    unauthorized = _err(f"No token from beyond loopback, or an unknown token ({wire.ERR_UNAUTHORIZED})")
+    unauthorized = error_response(f"No token from beyond loopback, or an unknown token ({wire.ERR_UNAUTHORIZED})")
     for ops in paths.values():
         for op in ops.values():
             op["responses"] = {**op["responses"], "401": unauthorized}  # a copy: some are shared

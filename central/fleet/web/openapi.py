@@ -11,21 +11,13 @@ from typing import Any
 from central.fleet import db
 from central.fleet.web import charts, queries
 from central.fleet.web.context import CSRF_HEADER, SESSION_COOKIE
+from kiosk.openapi import JSON, error_response, json_response, ref
 
-_JSON = "application/json"
 _OBJ = {"type": "object"}
 
 
-def _ref(name: str) -> dict:
-    return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(schema: dict, description: str) -> dict:
-    return {"description": description, "content": {_JSON: {"schema": schema}}}
-
-
-def _err(description: str) -> dict:
-    return _json(_ref("Error"), description)
 
 
 def _path(name: str, description: str, pattern: str | None = None) -> dict:
@@ -44,7 +36,7 @@ def _query(name: str, description: str, enum: tuple[str, ...] | None = None) -> 
 
 _CSRF = {"name": CSRF_HEADER, "in": "header", "required": True, "schema": {"type": "string"},
          "description": "the session's CSRF token (from POST /api/v1/login or GET /api/v1/session)"}
-_AUTH_ERRS = {"401": _err("no session (log in first)"), "403": _err("CSRF token missing or wrong, or your "
+_AUTH_ERRS = {"401": error_response("no session (log in first)"), "403": error_response("CSRF token missing or wrong, or your "
                                                                      "role / counties do not allow it")}
 _ALERT_ID = _path("alert_id", "the alert's number", r"^\d{1,12}$")
 _KIOSK_ID = _path("kiosk_id", "the kiosk's id")
@@ -53,7 +45,7 @@ _PUBLIC: list[dict] = []  # security: none
 
 def _get(summary: str, ok: dict, params: list[dict] | None = None, **extra: Any) -> dict:
     return {"get": {"summary": summary, "parameters": params or [],
-                    "responses": {"200": ok, "401": _err("no session (log in first)"), **extra}}}
+                    "responses": {"200": ok, "401": error_response("no session (log in first)"), **extra}}}
 
 
 def _post(summary: str, ok: dict, params: list[dict] | None = None, body: dict | None = None,
@@ -61,7 +53,7 @@ def _post(summary: str, ok: dict, params: list[dict] | None = None, body: dict |
     op: dict[str, Any] = {"summary": summary, "parameters": [_CSRF, *(params or [])],
                           "responses": {ok_status: ok, **_AUTH_ERRS, **extra}}
     if body is not None:
-        op["requestBody"] = {"required": True, "content": {_JSON: {"schema": body}}}
+        op["requestBody"] = {"required": True, "content": {JSON: {"schema": body}}}
     return {"post": op}
 
 
@@ -99,12 +91,12 @@ def _schemas() -> dict[str, dict]:
         "Kiosk": kiosk,
         "KioskDetail": {"allOf": [kiosk, {"type": "object", "properties": {
             "components": _OBJ, "outbox": _OBJ, "last_inspection": {"type": ["object", "null"]},
-            "events": {"type": "array", "items": _OBJ}, "alerts": {"type": "array", "items": _ref("Alert")},
-            "commands": {"type": "array", "items": _ref("Command")}, "has_screenshot": {"type": "boolean"}}}]},
+            "events": {"type": "array", "items": _OBJ}, "alerts": {"type": "array", "items": ref("Alert")},
+            "commands": {"type": "array", "items": ref("Command")}, "has_screenshot": {"type": "boolean"}}}]},
         "Fleet": {"type": "object", "properties": {
             "counts": {"type": "object", "properties": {st: {"type": "integer"} for st in queries.STATES}},
-            "total": {"type": "integer"}, "kiosks": {"type": "array", "items": _ref("Kiosk")},
-            "filters": _OBJ, "failing_channels": {"type": "array", "items": _ref("Channel")}}},
+            "total": {"type": "integer"}, "kiosks": {"type": "array", "items": ref("Kiosk")},
+            "filters": _OBJ, "failing_channels": {"type": "array", "items": ref("Channel")}}},
         "Alert": alert,
         "Command": {"type": "object", "properties": {
             "id": {"type": "string"}, "kiosk_id": {"type": "string"}, "kind": {"type": "string"},
@@ -130,65 +122,65 @@ def document(server_url: str = "") -> dict:
                      _query("severity", "one severity", db.SEVERITIES), _query("county", "a county id")]
     fleet_filters = [_query("prefecture", "a prefecture id"), _query("county", "a county id"),
                      _query("site", "a site (hall) id"), _query("state", "one state", queries.STATES)]
-    alert_result = _json({"type": "object", "properties": {"changed": {"type": "boolean"},
-                                                           "alert": _ref("Alert")}},
+    alert_result = json_response({"type": "object", "properties": {"changed": {"type": "boolean"},
+                                                           "alert": ref("Alert")}},
                          "done (changed false: it already was)")
     paths = {
         "/api/v1/login": {"post": {
             "summary": "log in; sets the session cookie (HttpOnly, SameSite=Strict) and returns the CSRF token",
             "security": _PUBLIC,
-            "requestBody": {"required": True, "content": {_JSON: {"schema": {
+            "requestBody": {"required": True, "content": {JSON: {"schema": {
                 "type": "object", "required": ["name", "password"],
                 "properties": {"name": {"type": "string"}, "password": {"type": "string"}}}}}},
-            "responses": {"200": _json(_ref("Session"), "logged in"), "401": _err("wrong name or password"),
-                          "415": _err("not JSON"),
-                          "429": _err("too many failed logins from this client (Retry-After)")}}},
-        "/api/v1/logout": _post("end this session", _json(_OBJ, "logged out")),
-        "/api/v1/session": _get("this session: user, role, counties, CSRF token", _json(_ref("Session"), "OK")),
-        "/api/v1/fleet": _get("counts by state and the kiosks (the fleet page)", _json(_ref("Fleet"), "OK"),
-                              fleet_filters, **{"400": _err("a bad filter value")}),
-        "/api/v1/places": _get("prefectures, counties and sites of the inventory", _json(_OBJ, "OK")),
+            "responses": {"200": json_response(ref("Session"), "logged in"), "401": error_response("wrong name or password"),
+                          "415": error_response("not JSON"),
+                          "429": error_response("too many failed logins from this client (Retry-After)")}}},
+        "/api/v1/logout": _post("end this session", json_response(_OBJ, "logged out")),
+        "/api/v1/session": _get("this session: user, role, counties, CSRF token", json_response(ref("Session"), "OK")),
+        "/api/v1/fleet": _get("counts by state and the kiosks (the fleet page)", json_response(ref("Fleet"), "OK"),
+                              fleet_filters, **{"400": error_response("a bad filter value")}),
+        "/api/v1/places": _get("prefectures, counties and sites of the inventory", json_response(_OBJ, "OK")),
         "/api/v1/kiosks/{kiosk_id}": _get("one kiosk: devices, versions, outbox, events, alerts, commands",
-                                          _json(_ref("KioskDetail"), "OK"), [_KIOSK_ID],
-                                          **{"404": _err("no such kiosk")}),
+                                          json_response(ref("KioskDetail"), "OK"), [_KIOSK_ID],
+                                          **{"404": error_response("no such kiosk")}),
         "/api/v1/kiosks/{kiosk_id}/screenshot": _get(
             "the last screenshot the kiosk sent", {"description": "JPEG", "content": {"image/jpeg": {}}},
-            [_KIOSK_ID], **{"404": _err("none")}),
+            [_KIOSK_ID], **{"404": error_response("none")}),
         "/api/v1/kiosks/{kiosk_id}/commands": _post(
             "send self_test or sync_content (maintainer of the kiosk's county, or admin)",
-            _json({"type": "object", "properties": {"id": {"type": "string"}}}, "sent; poll /api/v1/commands/{id}"),
+            json_response({"type": "object", "properties": {"id": {"type": "string"}}}, "sent; poll /api/v1/commands/{id}"),
             [_KIOSK_ID], {"type": "object", "required": ["kind"],
                           "properties": {"kind": {"enum": ["self_test", "sync_content"]}}}, ok_status="202",
-            **{"400": _err("unknown command"), "404": _err("no such kiosk"),
-               "503": _err("no broker connection, or the command could not be sent")}),
+            **{"400": error_response("unknown command"), "404": error_response("no such kiosk"),
+               "503": error_response("no broker connection, or the command could not be sent")}),
         "/api/v1/commands/{command_id}": _get("a command and its result (null until the kiosk answers)",
-                                              _json(_ref("Command"), "OK"),
+                                              json_response(ref("Command"), "OK"),
                                               [_path("command_id", "the id POST .../commands returned")],
-                                              **{"404": _err("no such command")}),
+                                              **{"404": error_response("no such command")}),
         "/api/v1/alerts": _get("alerts, newest change first (open: worst first)",
-                               _json({"type": "object", "properties": {
-                                   "alerts": {"type": "array", "items": _ref("Alert")}}}, "OK"),
-                               alert_filters, **{"400": _err("a bad filter value")}),
-        "/api/v1/alerts/{alert_id}": _get("one alert with its transition history", _json(_ref("Alert"), "OK"),
-                                          [_ALERT_ID], **{"404": _err("no such alert")}),
+                               json_response({"type": "object", "properties": {
+                                   "alerts": {"type": "array", "items": ref("Alert")}}}, "OK"),
+                               alert_filters, **{"400": error_response("a bad filter value")}),
+        "/api/v1/alerts/{alert_id}": _get("one alert with its transition history", json_response(ref("Alert"), "OK"),
+                                          [_ALERT_ID], **{"404": error_response("no such alert")}),
         "/api/v1/alerts/{alert_id}/ack": _post("acknowledge (maintainer of its county, or admin)", alert_result,
-                                               [_ALERT_ID], **{"404": _err("no such alert")}),
+                                               [_ALERT_ID], **{"404": error_response("no such alert")}),
         "/api/v1/alerts/{alert_id}/resolve": _post("resolve: close it now (maintainer of its county, or admin)",
-                                                   alert_result, [_ALERT_ID], **{"404": _err("no such alert")}),
+                                                   alert_result, [_ALERT_ID], **{"404": error_response("no such alert")}),
         "/api/v1/charts": _get("availability per site and county, open alerts over time",
-                               _json(_ref("Charts"), "OK"),
+                               json_response(ref("Charts"), "OK"),
                                [_query("window", "24h (default), 7d or 30d", tuple(charts.WINDOWS))],
-                               **{"400": _err("a bad window")}),
+                               **{"400": error_response("a bad window")}),
         "/api/v1/channels/failing": _get(f"team notification channels with >= {queries.FAILING_CHANNEL_AFTER} "
                                          "consecutive failures",
-                                         _json({"type": "object", "properties": {
-                                             "channels": {"type": "array", "items": _ref("Channel")}}}, "OK")),
-        "/api/v1/openapi.json": _get("this document", _json(_OBJ, "OpenAPI 3.1")),
+                                         json_response({"type": "object", "properties": {
+                                             "channels": {"type": "array", "items": ref("Channel")}}}, "OK")),
+        "/api/v1/openapi.json": _get("this document", json_response(_OBJ, "OpenAPI 3.1")),
         "/metrics": {"get": {"summary": "Prometheus text exposition (no login: counts only, no ids or names)",
                              "security": _PUBLIC, "responses": {"200": {
                                  "description": "text/plain; version=0.0.4", "content": {"text/plain": {}}}}}},
         "/healthz": {"get": {"summary": "liveness (no login)", "security": _PUBLIC,
-                             "responses": {"200": _json(_OBJ, "the process answers")}}},
+                             "responses": {"200": json_response(_OBJ, "the process answers")}}},
     }
     doc = {
         "openapi": "3.1.0",
