@@ -48,6 +48,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     pb.add_argument("--allow-unsigned", action="store_true", help="development origins only")
     pb.set_defaults(func=_publish)
 
+    from central.admin.config_push import register as register_config_push
+    register_config_push(asub)  # kiosk admin config push
+
 
 def _fail(message: str) -> int:
     print(f"kiosk admin: {message}", file=sys.stderr)

@@ -28,11 +28,31 @@ class CommandError(ValueError):
     """A command that cannot be sent; the message says why in one line."""
 
 
+class SigningNotConfigured(CommandError):
+    """A command that must be signed, and the monitor has no admin key ([admin] in fleet.toml)."""
+
+
+Signer = Callable[[str, dict, str, str], fleet_wire.Command]  # (kiosk_id, kind, args, by) -> signed command
+
+
+def key_signer(key_file: Any, key_id: str) -> Signer:
+    """Sign with the admin key in `key_file` for one kiosk at a time (kiosk/fleet_signing.py)."""
+    from central.admin.keys import load_private
+    from kiosk.fleet_signing import sign_command, target_of
+    key = load_private(key_file)
+
+    def sign(kiosk_id: str, kind: str, args: dict, by: str) -> fleet_wire.Command:
+        return sign_command(kind, args, target_of(kiosk=kiosk_id), key, key_id, issued_by=by)
+    return sign
+
+
 class CommandSender:
-    def __init__(self, engine: Engine, publish: Publisher, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, engine: Engine, publish: Publisher, *, clock: Callable[[], float] = time.time,
+                 signer: Signer | None = None) -> None:
         self.engine = engine
         self.publish = publish
         self.clock = clock
+        self.signer = signer
 
     def send(self, kiosk_id: str, kind: str, args: dict, by: str) -> str:
         """Publish one command; its id. CommandError for an unknown kiosk id shape or command kind."""
@@ -44,8 +64,14 @@ class CommandSender:
             raise CommandError(f"unknown command {str(kind)[:40]!r}; known: {', '.join(fleet_wire.COMMANDS)}")
         if not isinstance(args, dict):
             raise CommandError("command args must be an object")
-        cmd = fleet_wire.Command(id=uuid.uuid4().hex, kind=kind, args=args, issued_at=now_iso(),
-                                 issued_by=str(by)[:64])
+        if kind in fleet_wire.SIGNED_COMMANDS:
+            if self.signer is None:
+                raise SigningNotConfigured(f"{kind} must be signed and signing is not configured: set [admin] "
+                                           "signing_key_file and key_id in the fleet config")
+            cmd = self.signer(kiosk_id, kind, args, str(by)[:64])
+        else:
+            cmd = fleet_wire.Command(id=uuid.uuid4().hex, kind=kind, args=args, issued_at=now_iso(),
+                                     issued_by=str(by)[:64])
         body = fleet_wire.encode(cmd)
         if len(body) > fleet_wire.MAX_PAYLOAD_BYTES:
             raise CommandError("command args are too large")

@@ -52,10 +52,17 @@ class MonitorSection(_Section):
     offline_after_intervals: Annotated[float, Field(ge=1.5, le=20)] = 3.0  # no state for N x its interval
 
 
+class AdminSection(_Section):
+    """The admin key the monitor signs changing commands with (sync_content...); none: it cannot send them."""
+    signing_key_file: Path | None = None  # from `kiosk admin keygen` (mode 0600)
+    key_id: str = ""
+
+
 class FleetConfig(_Section):
     monitor: MonitorSection = MonitorSection()
     broker: BrokerSection = BrokerSection()
     web: WebSection = WebSection()
+    admin: AdminSection = AdminSection()
 
 
 def parse(text: str, source: str = "<fleet config>") -> FleetConfig:

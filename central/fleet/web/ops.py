@@ -55,6 +55,8 @@ async def kiosk_command(ctx: Ctx, user: User, kiosk_id: str, kind: str) -> str:
     try:
         cmd_id = await ctx.db(ctx.send_command, kiosk_id, kind, {}, user.name)
     except ValueError as e:  # CommandError: the sender refused it, and says why in one line
+        if type(e).__name__ == "SigningNotConfigured":
+            raise Refused(503, "signing_not_configured", str(e)[:200]) from None
         raise Refused(400, "bad_command", str(e).splitlines()[0][:200] if str(e) else "command refused") from None
     except Exception as e:  # the broker is down or refused: say so, keep serving
         log.warning("command not sent", extra={"kiosk_id": kiosk_id, "kind": kind, "error": type(e).__name__})
