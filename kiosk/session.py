@@ -48,6 +48,7 @@ class Session:
         self.on_end: list[Callable[[str], None]] = []           # wiped: forget the card, go home
         self.on_warning: list[Callable[[float], None]] = []     # countdown began (seconds left)
         self.on_language: list[Callable[[str], None]] = []      # re-render, voice follows
+        self.on_flow: list[Callable[[Any], None]] = []          # a service flow began (the audit trail)
 
     @classmethod
     def from_config(cls, cfg: Any, clock: Callable[[], float] = time.monotonic) -> Session:
@@ -123,6 +124,7 @@ class Session:
             self.flow.wipe()
         flow.lang = self.lang
         self.flow = flow
+        self._notify(self.on_flow, flow)
         return flow
 
     def drop_flow(self) -> None:

@@ -33,7 +33,7 @@ def test_walk_saves_every_screen_in_tibetan(qapp, tmp_path):
 
     # The maintenance shots went through the launcher the window installed (ui.service_mode) with its
     # services over the real devices: its audit log holds the self-tests, both passed.
-    audit = read_entries(tmp_path / "work" / "demo" / "ui" / "maintenance-audit.jsonl")
+    audit = read_entries(tmp_path / "work" / "demo" / "audit" / "audit.sqlite3")
     results = {e["test"]: e["result"] for e in audit if e["event"] == "self_test_result"}
     assert results["card"] == "ok" and results["print"] == "ok"
 

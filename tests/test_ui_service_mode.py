@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from kiosk.audit import path_for, read_entries
 from kiosk.identity import CardRecord
 from kiosk.pin import hash_pin
 from kiosk.status import Level
@@ -13,7 +14,6 @@ from tests.fixtures_ui import wait_until
 
 def test_maintenance_opens_over_a_wiped_session(qtbot, ui_stack, tmp_path):
     from ui.factory import create_window
-    from ui.service_mode import state_dir
 
     cfg = ui_stack.cfg("zh", pin_hash=hash_pin("2468", iterations=1000))
     w = create_window(cfg, clip_dir=tmp_path / "clips")
@@ -35,7 +35,7 @@ def test_maintenance_opens_over_a_wiped_session(qtbot, ui_stack, tmp_path):
         wait_until(qtbot, lambda: launcher.screen is not None)
         assert w.session.flow is None and not flow.has_personal_data  # nothing of the resident stays
         assert w.current_screen().name == "home" and not w._tick.isActive()
-        assert (state_dir(cfg) / "maintenance-audit.jsonl").exists()
+        assert any(e["event"] == "maintenance_open" for e in read_entries(path_for(cfg)))
 
         services = launcher._services
         card = services.self_test_card()

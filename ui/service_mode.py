@@ -2,8 +2,8 @@
 window's devices and edge; opening it ends any resident session first (nothing of a resident is
 visible to, or left for, the technician).
 
-The PIN lock state and the audit log live beside the edge data (cfg.edge.data_dir/../ui/), the only
-writable state directory the config names today.
+The PIN lock state lives beside the edge data (cfg.edge.data_dir/../ui/); the audit log is the kiosk's
+one hash-chained log (kiosk.audit.path_for: `[audit] path`, by default cfg.edge.data_dir/../audit/).
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ def install(window: Any, cfg: Any) -> Any | None:
     if not cfg.maintenance.pin_hash:
         log.info("maintenance screen disabled: no PIN configured")
         return None
-    from kiosk.audit import AuditLog
+    from kiosk.audit import AuditLog, path_for
     from kiosk.lockout import PinGate
     from ui.maintenance import MaintenanceLauncher
 
@@ -186,7 +186,7 @@ def install(window: Any, cfg: Any) -> Any | None:
         return None
     m = cfg.maintenance
     gate = PinGate(m.pin_hash, m.lockout_attempts, m.lockout_s, state_file=directory / "pin-lock.json")
-    launcher = MaintenanceLauncher(window, gate=gate, audit=AuditLog(directory / "maintenance-audit.jsonl"),
+    launcher = MaintenanceLauncher(window, gate=gate, audit=AuditLog(path_for(cfg)),
                                    services=make_services(window), lang=lambda: window.session.lang,
                                    theme=window.theme)
     launcher.opened.connect(lambda _screen: window.pause_for_maintenance())
