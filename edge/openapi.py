@@ -144,6 +144,7 @@ def document() -> dict:
         "409": error_response("The key was used for a different request (idempotency_conflict)"),
         "413": error_response("Body too large"),
         "422": error_response("Fields that need attention, every one listed in details.fields"),
+        "507": error_response("The edge's disk is (nearly) full (storage_full): nothing was stored"),
     }
     paths = {
         wire.API_STATUS: {"get": {"summary": "Edge status: WAN, content version, outbox, kiosk health",

@@ -62,4 +62,9 @@ def write_transaction(db: sqlite3.Connection) -> Iterator[None]:
         if db.in_transaction:
             db.execute("ROLLBACK")
         raise
-    db.execute("COMMIT")
+    try:
+        db.execute("COMMIT")
+    except BaseException:  # e.g. SQLITE_FULL: SQLite may leave the transaction open; never keep half of it
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise

@@ -120,6 +120,10 @@ _CATALOG: dict[str, tuple[str, str, str]] = {
     "submit_unknown": ("ཞུ་ཡིག་སླེབས་མིན་མི་གསལ། ཡང་བསྐྱར་ཚོད་ལྟ་བྱེད་རོགས། ཡང་ན་ཞབས་ཞུའི་སྒོ་ཁར་ཕེབས་རོགས།",
                        "没有收到回复，不知道申请是否已经提交。请再试一次，或者到窗口找工作人员",
                        "No answer: we do not know whether the application arrived. Try again, or go to the counter."),
+    # the edge's disk is full: nothing was stored (bo: to be reviewed by the translators)
+    "submit_storage_full": ("འཕྲུལ་ཆས་འདིའི་ཉར་ཚགས་ས་སྟོང་ཁེངས་ཚར་བས་ཞུ་ཡིག་འབུལ་མ་ཐུབ། ཞབས་ཞུའི་སྒོ་ཁར་ཕེབས་རོགས།",
+                            "本机存储空间已满，申请没有提交。请到窗口办理",
+                            "This kiosk's storage is full: the application was not handed in. Please go to the counter."),
     "submit_wait": ("ཞུ་ཡིག་འབུལ་བཞིན་པ། མ་ཕེབས་པར་ཅུང་ཙམ་སྒུག་རོགས།", "申请正在提交，请稍等，先不要离开",
                     "Your application is being sent. Please wait a moment before leaving."),
     "go_to_counter": ("ཞབས་ཞུའི་སྒོ་ཁར་འགྲོ།", "到窗口办理", "Go to the counter"),

@@ -78,6 +78,7 @@ PAYMENTS_MAX_MONTHS = 24
 ERR_UNAUTHORIZED = "unauthorized"   # 401: no token from the LAN, or a token the edge does not know
 ERR_FORBIDDEN = "forbidden"         # 403: the token is for another kiosk
 ERR_RATE_LIMITED = "rate_limited"   # 429: too many lookups from this kiosk; see Retry-After
+ERR_STORAGE_FULL = "storage_full"   # 507: the edge's disk is (nearly) full; nothing was stored
 ERR_NOT_FOUND = "not_found"
 
 SUBMISSION_SCHEMA = "kiosk.submission/1"

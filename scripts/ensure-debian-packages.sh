@@ -7,7 +7,7 @@ core=(mosquitto espeak-ng alsa-utils fonts-noto-cjk fonts-tibetan-machine fonts-
       libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 libglib2.0-0
       libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0
       libxcb-render-util0 libxcb-image0 python3-venv)
-test=(postgresql chromium chromium-driver)  # the fleet monitor's PostgreSQL runs and its dashboard tests
+test=(postgresql chromium chromium-driver libfaketime)  # the fleet monitor's PostgreSQL and dashboard tests; clocks gone wrong
 bench=(chromium nginx-light rsync)
 case "$group" in
   core) want=("${core[@]}") ;;

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from edge import sdnotify
 from edge.store import ContentStore
+from kiosk import sdnotify
 from kiosk.edge_client import EdgeClient
 from tests.conftest import free_port
 from tests.fixtures_edge import (

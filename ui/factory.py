@@ -79,9 +79,16 @@ def create_window(cfg: Any, *, edge_url: str | None = None, clip_dir: Path | Non
     from ui import service_mode
 
     window.maintenance = service_mode.install(window, cfg)
+    from kiosk.audit import AuditLog, path_for
+    from kiosk.session_audit import SessionAudit
+
+    window.session_audit = SessionAudit(window.session, AuditLog(path_for(cfg)))  # starts/ends, nothing personal
     from ui.fleet_commands import FleetCommands
 
     window.fleet_commands = FleetCommands(window, edge)  # the fleet's self_test / screenshot, via the edge
+    from ui.watchdog import UiWatchdog
+
+    window.watchdog = UiWatchdog(window)  # READY=1 once shown, WATCHDOG=1 from the Qt event loop (systemd)
     bridge.start()
     window.fleet_commands.start()
     content.refresh_async()

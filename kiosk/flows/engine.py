@@ -75,6 +75,7 @@ class SubmitOutcome:
     tracking_number: str | None = None
     forwarded: bool = False
     error: str | None = None  # "edge_unavailable" (outcome unknown: retry with the same key) | "rejected"
+    #                           | "storage_full" (the edge's disk is full: nothing stored; the counter)
     field_errors: tuple[FieldError, ...] = ()
     existing: bool = False  # the edge already held this flow's application (an earlier answer was lost)
 
@@ -331,7 +332,11 @@ class Flow:
         try:
             result = self.edge.submit(self.service.id, req["fields"], req["applicant"], photo=req["photo"],
                                       lang=req["lang"], idempotency_key=self.idempotency_key)
-        except EdgeUnavailable:
+        except EdgeUnavailable as e:
+            if e.code == wire.ERR_STORAGE_FULL:  # the edge answered: nothing stored under this key
+                self.outcome_unknown = False
+                log.warning("submit refused: edge storage full", extra={"service": self.service.id})
+                return SubmitOutcome(False, error="storage_full")
             self.outcome_unknown = True
             log.warning("submit failed: edge unavailable, outcome unknown", extra={"service": self.service.id})
             return SubmitOutcome(False, error="edge_unavailable")

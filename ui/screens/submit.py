@@ -181,6 +181,10 @@ class SubmittingScreen(Screen):
         frozen = flow is not None and flow.outcome_unknown
         if outcome.error == "rejected":
             self._say("error", "submit_rejected")
+        elif outcome.error == "storage_full":  # nothing stored, and trying again will not help: the counter
+            self._say("error", "submit_storage_full")
+            self.app.speaker.say(self.tr("submit_storage_full"), self.lang)
+            frozen = True
         else:  # no answer: it may have been stored; the same idempotency key is reused on retry
             self._say("error", "submit_unknown")
             self.app.speaker.prompt("submit_unknown", self.lang)
