@@ -38,8 +38,9 @@ from aiohttp import web
 from edge.outbox import KIND_APPLICATION, KIND_FEEDBACK, IdempotencyConflict, Outbox, Submission
 from edge.payment_cache import PaymentCache
 from edge.platform_adapter import ApplicationStatus, PlatformAdapter, PlatformError
+from edge.storage import StorageGuard, is_disk_full
 from edge.submission_check import field_problem, validate_feedback, validate_submission
-from kiosk import idnumber, wire
+from kiosk import audit, idnumber, wire
 from kiosk.config import Config, KioskClient
 from kiosk.content import Pack, PackError, Service, load_pack
 from kiosk.manifest import FileEntry, Manifest
@@ -167,6 +168,11 @@ def _open_checked(path: Path, entry: FileEntry) -> BinaryIO:
 def _content_changed(entry: FileEntry) -> ApiError:
     log.error("content file does not match its manifest", extra={"path": entry.path})
     return _switching()
+
+
+def _storage_full() -> ApiError:
+    return ApiError(507, wire.ERR_STORAGE_FULL, "the edge's storage is full: nothing was stored; the "
+                    "resident should go to the counter")
 
 
 def _switching() -> ApiError:
@@ -365,6 +371,7 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
     lookup_pool = ThreadPoolExecutor(workers, thread_name_prefix="edge-lookup")
     lookup_slots = threading.BoundedSemaphore(workers)
     disk_pool = ThreadPoolExecutor(2, thread_name_prefix="edge-outbox")
+    storage = StorageGuard(outbox.path.parent, config.edge.disk_warn_free_mb, config.edge.disk_critical_free_mb)
 
     async def disk(fn: Callable[..., Any], *args: Any, **kw: Any) -> Any:
         """Outbox and payment-cache work, on threads no platform call can take."""
@@ -412,7 +419,9 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
             "schema": "kiosk.edge-status/1", "kiosk_id": config.kiosk.id, "started": started, "now": wire.now_iso(),
             "wan": wan, "content": {"active_version": content.version(),
                                     "allow_unsigned": config.edge.allow_unsigned, "sync": sync_state},
-            "outbox": outbox.stats(), "kiosks": {k: dict(v) for k, v in list(health.items())}}
+            "outbox": outbox.stats(), "storage": storage.as_dict(),
+            "audit": audit.status(audit.path_for(config)),  # its head goes out with the fleet state
+            "kiosks": {k: dict(v) for k, v in list(health.items())}}
 
     async def get_status(request: web.Request) -> web.Response:
         doc = await disk(status_document)
@@ -488,9 +497,18 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
         return web.json_response(_accepted(sub), status=200, headers={"Idempotent-Replayed": "true"})
 
     async def queue(key: str, kind: str, payload: dict, fp: str, **fields: Any) -> tuple[Submission, bool]:
-        """Into the outbox (durable before the answer), waking the forwarder for a new item."""
+        """Into the outbox (durable before the answer), waking the forwarder for a new item. A (nearly)
+        full disk refuses it whole: 507, nothing stored, the space left kept for what is already queued."""
+        if await disk(storage.full):
+            raise _storage_full()
         try:
             sub, created = await disk(outbox.submit, key, kind, payload, fingerprint_=fp, **fields)
+        except sqlite3.OperationalError as e:
+            if not is_disk_full(e):
+                raise
+            storage.check()
+            log.error("outbox write failed: disk full", extra={"kind": kind})  # rolled back: nothing half-written
+            raise _storage_full() from None
         except IdempotencyConflict as e:  # a concurrent request with the same key won the race
             raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was already used for a different "
                            "request", tracking_number=e.tracking_number) from None

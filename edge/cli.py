@@ -13,8 +13,12 @@ if TYPE_CHECKING:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from edge.daemon import serve
-    return serve(args.cfg)
+    from kiosk.config import DEFAULT_PATH
+    path = Path(args.config) if args.config else DEFAULT_PATH
+    return serve(args.cfg, path if path.exists() else None)  # the path: where a config push writes
 
 
 def _requeue(outbox: Outbox, key: str | None) -> int:

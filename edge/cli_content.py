@@ -39,6 +39,8 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     store = _store(args)
     if store is None:
         return 1
+    from kiosk import audit
+    audit.configure(audit.path_for(args.cfg))  # versions applied and packs refused go to the audit trail
     client = SyncClient.from_config(edge, store)
     if args.once:
         result = client.sync_once()
@@ -65,6 +67,8 @@ def _cmd_rollback(args: argparse.Namespace) -> int:
     except StoreError as e:
         print(f"kiosk edge rollback: {e}", file=sys.stderr)
         return 2 if e.code in ("no_previous", "nothing_active") else 1
+    from kiosk import audit
+    audit.AuditLog(audit.path_for(args.cfg)).record("content_rolled_back", version=after, previous=before)
     print(f"rolled back from {before} to {after}; version {before} will not be synced again")
     return 0
 

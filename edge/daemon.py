@@ -13,20 +13,23 @@ import contextlib
 import ipaddress
 import logging
 import signal
+import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from edge import sdnotify
 from edge.api import KIOSK_COMMANDS, STATUS_DOCUMENT, make_app
 from edge.forwarder import Forwarder
 from edge.outbox import Outbox
 from edge.platform_adapter import HttpPlatformAdapter
+from kiosk import sdnotify
 from kiosk.config import Config
 
 if TYPE_CHECKING:
     from edge.agent import Agent
+    from edge.fleet_security import FleetSecurity
     from edge.kiosk_commands import KioskCommandRelay
     from edge.sync import SyncClient
 
@@ -45,8 +48,15 @@ def _loopback_only(host: str) -> bool:
         return host == "localhost"
 
 
-def serve(cfg: Config) -> int:
-    return asyncio.run(_serve(cfg))
+def serve(cfg: Config, config_path: Path | None = None) -> int:
+    from edge.fleet_security import FleetSecurity
+    sec = FleetSecurity(cfg, config_path)
+    if sec.applier.boot():  # a new config that never came up: back to the previous one, start again
+        sec.restart.exec()
+    code = asyncio.run(_serve(cfg, sec))
+    if sec.restart.requested:  # a config push (or its rollback): start again on the file now in place
+        sec.restart.exec()
+    return code
 
 
 async def _watchdog(forwarder: Forwarder, outbox: Outbox, interval: float, stop: asyncio.Event) -> None:
@@ -66,7 +76,8 @@ async def _watchdog(forwarder: Forwarder, outbox: Outbox, interval: float, stop:
 
 
 def _fleet_agent(cfg: Config, status_document: Callable[[], dict], sync: SyncClient | None,
-                 relay: KioskCommandRelay | None = None) -> Agent | None:
+                 relay: KioskCommandRelay | None = None, sec: FleetSecurity | None = None,
+                 active_version: Callable[[], int | None] = lambda: None) -> Agent | None:
     """The MQTT health agent ([mqtt] enabled), reporting what /api/v1/status says; self_test and
     screenshot go to the kiosk UI through `relay`, and the daily inspection runs at mqtt.inspection_hour."""
     m = cfg.mqtt
@@ -84,11 +95,18 @@ def _fleet_agent(cfg: Config, status_document: Callable[[], dict], sync: SyncCli
     return Agent(cfg.kiosk.id, broker, cfg.edge.data_dir / "fleet-spool.sqlite3", status_document,
                  data_dir=cfg.edge.data_dir, interval_s=m.interval_s, spool_max=m.spool_max,
                  trigger_sync=sync.trigger if sync is not None else None,
-                 handlers=inspector.handlers(), inspector=inspector)
+                 handlers={**inspector.handlers(), **(sec.handlers() if sec else {})}, inspector=inspector,
+                 verify=sec.verify if sec else None,
+                 announcement=sec.announcement(active_version, sync.trigger if sync else None) if sec else None)
 
 
-async def _serve(cfg: Config) -> int:
+async def _serve(cfg: Config, sec: FleetSecurity | None = None) -> int:
+    from edge.fleet_security import FleetSecurity
     from edge.store import ContentStore
+
+    sec = sec or FleetSecurity(cfg, None)
+    from kiosk import audit
+    audit.configure(audit.path_for(cfg), clock=audit.clock_of(sec.clock))  # config/content/commands
 
     edge = cfg.edge
     edge.data_dir.mkdir(parents=True, exist_ok=True)
@@ -100,7 +118,7 @@ async def _serve(cfg: Config) -> int:
     sync = None
     if edge.origin_url:
         from edge.sync import SyncClient
-        sync = SyncClient.from_config(edge, store)
+        sync = SyncClient.from_config(edge, store, clock=sec.clock)
     app = make_app(store, outbox, forwarder, cfg, sync=sync,
                    lookup_adapter=HttpPlatformAdapter(edge.platform_url, timeout=LOOKUP_TIMEOUT_S),
                    lookup_timeout_s=LOOKUP_TIMEOUT_S)
@@ -110,8 +128,10 @@ async def _serve(cfg: Config) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    sec.restart.stop = lambda: loop.call_soon_threadsafe(stop.set)
     tasks: list[asyncio.Task] = []
-    agent = _fleet_agent(cfg, app[STATUS_DOCUMENT], sync, app[KIOSK_COMMANDS])
+    agent = _fleet_agent(cfg, sec.status(app[STATUS_DOCUMENT]), sync, app[KIOSK_COMMANDS], sec,
+                         store.active_version)
     try:
         forwarder.start()
         if sync is not None:
@@ -122,6 +142,8 @@ async def _serve(cfg: Config) -> int:
         except OSError as e:  # a maintenance team's most likely mistake: say it in one line
             log.error("cannot listen", extra={"listen": f"{edge.listen_host}:{edge.listen_port}",
                                               "error": e.strerror or str(e)})
+            if sec.applier.fail_pending(f"the edge cannot listen on {edge.listen_host}:{edge.listen_port}"):
+                sec.restart.requested = True  # a pushed config broke it: the previous one is back
             return 1
         stats = outbox.stats()
         log.info("edge ready", extra={"listen": f"{edge.listen_host}:{edge.listen_port}",
@@ -133,6 +155,10 @@ async def _serve(cfg: Config) -> int:
                         "will be refused (401)", extra={"listen": edge.listen_host})
         if agent is not None:
             agent.start()  # after the API serves: the first state it publishes is a real one
+        api = f"http://{'127.0.0.1' if edge.listen_host in ('0.0.0.0', '') else edge.listen_host}:{edge.listen_port}"
+        threading.Thread(target=sec.applier.after_start, name="config-check", daemon=True,
+                         args=(api, (lambda: agent.connected) if agent else None,
+                               agent.post_result if agent else None)).start()
         sdnotify.notify(f"READY=1\nSTATUS=serving; outbox {stats['depth']} queued")
         interval = sdnotify.watchdog_interval()
         if interval:

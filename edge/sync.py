@@ -26,12 +26,13 @@ from typing import Any
 
 from edge.origin_client import OriginClient, OriginError
 from edge.store import ContentStore, StoreError
+from kiosk import audit, wire
 from kiosk import manifest as manifest_mod
-from kiosk import wire
 from kiosk.config import EdgeSection
 from kiosk.manifest import FileEntry, Manifest, ManifestError
 from kiosk.signing import Envelope, EnvelopeError, verify
 from kiosk.status import Level, Status, StatusSource
+from kiosk.trusted_time import TrustedClock
 
 log = logging.getLogger("edge.sync")
 
@@ -115,8 +116,9 @@ class SyncClient:
     def __init__(self, store: ContentStore, origin_url: str, *, pinned_keys: dict[str, str],
                  allow_unsigned: bool = False, timeout: float = 20.0, poll_interval_s: float = 300.0,
                  failing_after_s: float | None = None, concurrency: int = 4,
-                 on_event: EventSink | None = None) -> None:
+                 on_event: EventSink | None = None, clock: TrustedClock | None = None) -> None:
         self.store = store
+        self.clock = clock  # expiry by trusted time (None: the system clock, as before)
         self.origin_url = origin_url
         self.pinned_keys = dict(pinned_keys)
         self.allow_unsigned = allow_unsigned
@@ -147,10 +149,11 @@ class SyncClient:
 
     @classmethod
     def from_config(cls, edge: EdgeSection, store: ContentStore | None = None,
-                    on_event: EventSink | None = None) -> SyncClient:
+                    on_event: EventSink | None = None, clock: TrustedClock | None = None) -> SyncClient:
         return cls(store or ContentStore.for_config(edge), edge.origin_url,
                    pinned_keys={k.key_id: k.public_key for k in edge.admin_keys},
-                   allow_unsigned=edge.allow_unsigned, poll_interval_s=edge.poll_interval_s, on_event=on_event)
+                   allow_unsigned=edge.allow_unsigned, poll_interval_s=edge.poll_interval_s, on_event=on_event,
+                   clock=clock)
 
     # --- one sync --------------------------------------------------------------------------------
 
@@ -169,6 +172,7 @@ class SyncClient:
         result = replace(result, bytes_downloaded=self._blob_bytes - before)
         self._record(result)
         if result.outcome == "updated":
+            audit.event("content_applied", version=result.version, previous=active_before)
             self._emit("content_updated", {"version": result.version, "previous": active_before,
                                            "bytes_downloaded": result.bytes_downloaded,
                                            "blobs_downloaded": result.blobs_downloaded,
@@ -225,7 +229,9 @@ class SyncClient:
         try:
             env = Envelope.from_json(env_bytes)
             payload = verify(env, manifest_mod.ENVELOPE_KIND, self.pinned_keys, current_version=active,
-                             allow_unsigned=self.allow_unsigned)
+                             allow_unsigned=self.allow_unsigned, enforce_expiry=self.clock is None)
+            if self.clock is not None and self.clock.expired(env.expires):  # never on a wrong clock alone
+                raise EnvelopeError("expired", f"envelope expired at {env.expires}")
         except EnvelopeError as e:
             # One vocabulary for "older than active", whether latest.json or the envelope says so.
             raise _Refused("rollback" if e.code == "not_newer" else e.code, str(e), offered) from None
@@ -240,6 +246,8 @@ class SyncClient:
         if manifest.version != env.version:
             raise _Refused("version_mismatch", f"manifest says version {manifest.version}, its signed "
                                                f"envelope says {env.version}", offered)
+        if self.clock is not None and env.signed:
+            self.clock.observe_signed_time(manifest.created)
         return manifest
 
     def _fetch_blobs(self, manifest: Manifest) -> dict[str, int]:
@@ -329,6 +337,9 @@ class SyncClient:
 
     def _refuse(self, e: _Refused) -> None:
         log.warning("content pack refused", extra={"code": e.code, "version": e.version, "reason": e.reason})
+        last = self._state["refused"]  # the audit trail gets each refusal once, not once per poll
+        if last is None or (last["version"], last["code"]) != (e.version, e.code):
+            audit.event("content_refused", code=e.code, version=e.version, reason=e.reason)
         self._emit("content_refused", {"code": e.code, "version": e.version, "reason": e.reason})
 
     def _emit(self, event: str, data: dict) -> None:

@@ -27,8 +27,10 @@ GROUPS: dict[str, str] = {
     "platform": "central.platform_cli",
     "origin": "central.origin_server",
     "fleet": "central.fleet.cli",
+    "audit": "kiosk.audit_cli",
     "ui": "ui.cli",
     "demo": "ui.demo",
+    "provision": "provisioning.cli",
 }
 
 

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
 
@@ -29,6 +29,9 @@ class KioskSection(_Section):
     idle_timeout_s: Annotated[int, Field(ge=30, le=3600)] = 90
     idle_warning_s: Annotated[int, Field(ge=20, le=300)] = 30  # >= 20 s to extend (ADA / EN 301 549)
     elder_mode: bool = False
+    # Where the kiosk is: signed fleet commands may target a site or a region instead of one kiosk id.
+    site: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{0,64}$")] = ""
+    region: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{0,64}$")] = ""
 
 
 class CardReaderSection(_Section):
@@ -95,6 +98,10 @@ class EdgeSection(_Section):
     lookup_workers: Annotated[int, Field(ge=1, le=32)] = 4
     # Dead letters keep the resident's data this long, then only tracking number, service and reason.
     dead_letter_retention_days: Annotated[int, Field(ge=1, le=3650)] = 30
+    # Free space (MiB) on data_dir's filesystem: below warn the status says disk_low; below critical new
+    # submissions get 507 storage_full, so what is already queued keeps the room it needs to be forwarded.
+    disk_warn_free_mb: Annotated[float, Field(ge=0, le=1_000_000)] = 500
+    disk_critical_free_mb: Annotated[float, Field(ge=0, le=1_000_000)] = 100
 
     @field_validator("origin_url", "url", "platform_url")
     @classmethod
@@ -102,6 +109,12 @@ class EdgeSection(_Section):
         if v and not v.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _disk_levels(self) -> EdgeSection:
+        if self.disk_critical_free_mb > self.disk_warn_free_mb:
+            raise ValueError("disk_critical_free_mb must not be above disk_warn_free_mb")
+        return self
 
 
 class MqttSection(_Section):
@@ -136,6 +149,12 @@ class LoggingSection(_Section):
     format: Literal["json", "text"] = "json"
 
 
+class AuditSection(_Section):
+    # The hash-chained audit log (kiosk/audit.py), shared by the UI and the edge on one box;
+    # None: <edge.data_dir>/../audit/audit.sqlite3 (/var/lib/kiosk/audit/audit.sqlite3 by default).
+    path: Path | None = None
+
+
 class Config(_Section):
     kiosk: KioskSection = KioskSection()
     devices: DevicesSection = DevicesSection()
@@ -143,6 +162,7 @@ class Config(_Section):
     mqtt: MqttSection = MqttSection()
     maintenance: MaintenanceSection = MaintenanceSection()
     logging: LoggingSection = LoggingSection()
+    audit: AuditSection = AuditSection()
 
 
 _M = TypeVar("_M", bound=BaseModel)

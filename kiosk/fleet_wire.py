@@ -49,7 +49,15 @@ CMD_SYNC_CONTENT = "sync_content"
 CMD_SELF_TEST = "self_test"
 CMD_RESTART_COMPONENT = "restart_component"
 CMD_SCREENSHOT = "screenshot"
-COMMANDS = (CMD_SYNC_CONTENT, CMD_SELF_TEST, CMD_RESTART_COMPONENT, CMD_SCREENSHOT)
+CMD_CONFIG = "config"  # args: {"toml": text laid over the kiosk's config, "config_version": int}
+COMMANDS = (CMD_SYNC_CONTENT, CMD_SELF_TEST, CMD_RESTART_COMPONENT, CMD_SCREENSHOT, CMD_CONFIG)
+# Commands that change something travel signed (Command.envelope); read-only ones may come unsigned.
+SIGNED_COMMANDS = (CMD_SYNC_CONTENT, CMD_RESTART_COMPONENT, CMD_CONFIG)
+READ_ONLY_COMMANDS = (CMD_SELF_TEST, CMD_SCREENSHOT)
+COMMAND_ENVELOPE_KIND = "fleet-command"            # kiosk.signing Envelope kind of a signed command
+ANNOUNCEMENT_ENVELOPE_KIND = "content-announcement"  # ... of the retained CONTENT_TOPIC announcement
+SCHEMA_SIGNED_COMMAND = "kiosk.fleet.signed-command/1"
+SCHEMA_CONTENT_ANNOUNCEMENT = "kiosk.fleet.content-announcement/1"
 
 QOS = 1
 
@@ -140,6 +148,7 @@ class State(_Payload):
     uptime_s: float | None = None
     clock_offset_s: float | None = None  # None when unknown
     clock_trusted: bool | None = None
+    broker_cert_days_left: int | None = None  # the kiosk's own client certificate (TLS); None without one
     last_inspection: Inspection | None = None
     missing_clips: dict[str, int] = {}  # language -> prompts with no recorded clip
     audit_head: str | None = None
@@ -169,6 +178,32 @@ class Command(_Payload):
     args: dict[str, Any] = {}
     issued_at: str | None = None
     issued_by: str | None = None
+    envelope: str | None = None  # kiosk.signing Envelope JSON of a SignedCommand (kind COMMAND_ENVELOPE_KIND)
+
+
+class Target(_Payload):
+    """Who a signed command is for: exactly one of a kiosk id, a site or a region."""
+    kiosk: str | None = None
+    site: str | None = None
+    region: str | None = None
+
+
+class SignedCommand(_Payload):
+    """The signed payload of a command: what the kiosk runs is this, never the unsigned outer fields."""
+    schema_: Literal["kiosk.fleet.signed-command/1"] = Field(SCHEMA_SIGNED_COMMAND, alias="schema")
+    id: str
+    kind: str
+    args: dict[str, Any] = {}
+    target: Target
+    issued_at: str
+    issued_by: str = ""
+
+
+class ContentAnnouncement(_Payload):
+    """The signed payload of the retained content announcement: a new content version is at the origin."""
+    schema_: Literal["kiosk.fleet.content-announcement/1"] = Field(SCHEMA_CONTENT_ANNOUNCEMENT, alias="schema")
+    version: Annotated[int, Field(ge=1)]
+    issued_at: str
 
 
 class CommandResult(_Payload):

@@ -151,7 +151,7 @@ class DemoStack:
             "logging": {"format": "text"},
         }), encoding="utf-8")
         if self.fleet.available:
-            self.fleet.prepare(config_toml)
+            self.fleet.prepare(config_toml, key, "demo-admin")
         else:
             _say("fleet monitor not started: mosquitto is not installed (`make demo` as root installs it)")
 

@@ -97,7 +97,9 @@ class DemoFleet:
         """The [mqtt] table of the demo kiosk's config: its edge reports to this fleet's broker."""
         return {"enabled": True, "port": self.ports["mqtt"], "keepalive_s": 10, "interval_s": 10}
 
-    def prepare(self, config_toml: Callable[[dict], str]) -> None:
+    def prepare(self, config_toml: Callable[[dict], str], admin_key: Path, key_id: str) -> None:
+        """`admin_key`: the demo's admin signing key, which the demo kiosk pins: the dashboard's "sync now"
+        is a signed command."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         inventory = self.workdir / "inventory.toml"
         r = subprocess.run(self._kiosk("fleet", "sample-inventory", "--kiosks", str(SIMULATED_KIOSKS),
@@ -109,6 +111,7 @@ class DemoFleet:
             "monitor": {"db": self.db_url, "inventory": inventory, "evaluate_every_s": 1.0},
             "broker": {"port": self.ports["mqtt"], "client_id": "demo-fleet-monitor"},
             "web": {"listen_port": self.ports["web"], "public_url": self.dashboard},
+            "admin": {"signing_key_file": admin_key, "key_id": key_id},
         }), encoding="utf-8")
         subprocess.run(self._kiosk("fleet", "user", "add", ADMIN, "--role", "admin", "--db", self.db_url),
                        input=ADMIN_PASSWORD + "\n", capture_output=True, text=True, check=True)

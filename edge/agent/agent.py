@@ -22,6 +22,8 @@ from kiosk import fleet_wire
 from kiosk.wire import now_iso
 
 from . import measure
+from .cert_expiry import COMPONENT as CERT_COMPONENT
+from .cert_expiry import CertWatch
 from .commands import Commands, Handler, ResultCache, Verify
 from .connection import CONNECTED, DISCONNECTED, MESSAGE, PUBACK, BrokerConfig, Connection
 from .spool import Spool
@@ -32,7 +34,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("edge.agent")
 
-_STOP, _CMD_DONE, _INSPECTED = "stop", "cmd_done", "inspected"
+_STOP, _CMD_DONE, _INSPECTED, _LATE = "stop", "cmd_done", "inspected", "late"
+# A content announcement's payload -> event fields to report (a refusal), or None (accepted or ignored).
+Announcement = Callable[[bytes], dict[str, Any] | None]
 
 
 class Agent:
@@ -41,7 +45,7 @@ class Agent:
                  interval_s: float = 60.0, poll_s: float = 2.0, spool_max: int = 10_000, window: int = 10,
                  trigger_sync: Callable[[], None] | None = None, handlers: dict[str, Handler] | None = None,
                  verify: Verify | None = None, software_version: str | None = None,
-                 inspector: Inspector | None = None) -> None:
+                 inspector: Inspector | None = None, announcement: Announcement | None = None) -> None:
         fleet_wire.topic(kiosk_id, fleet_wire.KIND_STATE)  # refuses an id that cannot be a topic level
         self.kiosk_id = kiosk_id
         self.status_provider = status_provider
@@ -57,6 +61,8 @@ class Agent:
         for kind, handler in (handlers or {}).items():
             self.commands.register(kind, handler)
         self.conn = Connection(kiosk_id, broker, self._inbox)
+        self._cert = CertWatch(broker.cert) if broker.cert is not None else None  # its expiry is reported
+        self._cert_days: int | None = None
         self._workers = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agent-cmd")
         self._thread: threading.Thread | None = None
         # owned by the agent thread
@@ -69,6 +75,15 @@ class Agent:
         self._next_state = 0.0
         self.inspector = inspector  # the daily inspection (edge/inspection.py); its runs become events
         self._inspecting = False
+        self.announcement = announcement  # kiosk/v1/fleet/content, verified before it triggers a sync
+
+    @property
+    def connected(self) -> bool:
+        return self.conn.client.is_connected()
+
+    def post_result(self, command_id: str, result: str, message: str, data: dict[str, Any]) -> None:
+        """Answer a command begun before a restart (edge/config_apply.py), from any thread."""
+        self._inbox.put((_LATE, command_id, result, message, data))
 
     # --- lifecycle ---------------------------------------------------------------------------------
     def start(self) -> None:
@@ -130,6 +145,8 @@ class Agent:
             self._connected = True
             log.info("connected to the broker")
             self.conn.subscribe(self._topics[fleet_wire.KIND_CMD])
+            if self.announcement is not None:
+                self.conn.subscribe(fleet_wire.CONTENT_TOPIC)
             self.conn.publish(self._topics[fleet_wire.KIND_AVAILABILITY], self._availability(True, "birth"),
                               retain=True)
             self.spool.append_eviction_notice()
@@ -148,6 +165,13 @@ class Agent:
         elif kind == MESSAGE:
             if item[1] == self._topics[fleet_wire.KIND_CMD]:
                 self._command(item[2])
+            elif (item[1] == fleet_wire.CONTENT_TOPIC and self.announcement is not None and item[2]
+                  and (fields := self.announcement(item[2])) is not None):
+                self.spool.append("command", level="degraded", code="rejected", details=fields)
+        elif kind == _LATE:
+            self._answer(self.commands.late(item[1], item[2], item[3], item[4]))
+            self.spool.append("command", level="ok", code=item[2],
+                              details={"command_id": item[1], "result": item[2], **item[4]})
         elif kind == _INSPECTED:
             self._inspecting = False
         elif kind == _CMD_DONE:
@@ -168,6 +192,8 @@ class Agent:
             status = None
         self._status = status
         comps = components_of(status, self.kiosk_id)
+        if self._cert is not None:
+            self._cert_days, comps[CERT_COMPONENT] = self._cert.check()
         snap = snapshot(comps)
         before = self.spool.components()
         if snap != before:
@@ -181,7 +207,7 @@ class Agent:
                            disk_used_pct=measure.disk_used_pct(self.data_dir),
                            memory_used_pct=measure.memory_used_pct(), uptime_s=measure.uptime_s(),
                            spool_depth=self.spool.depth(), spool_evicted=self.spool.evicted_total(),
-                           commands_dropped=self.commands.dropped,
+                           commands_dropped=self.commands.dropped, broker_cert_days_left=self._cert_days,
                            last_inspection=self.inspector.last() if self.inspector is not None else None)
 
     def _publish_state(self) -> None:
@@ -241,6 +267,11 @@ class Agent:
         decision = self.commands.receive(raw)
         if decision.answer is not None:
             self._answer(decision.answer)
+        if decision.refused is not None:  # unsigned, forged, replayed, expired, wrongly targeted: reported
+            cid, kind = decision.refused_id
+            self.spool.append("command", level="degraded", code="rejected",
+                              details={"command_id": cid, "command": kind, "result": "rejected",
+                                       "reason": decision.refused[:200]})
         if (cmd := decision.command) is not None:
             fp = decision.fp
             # Off this thread: a slow handler (a self-test, a screenshot) must not stall events and PUBACKs.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk import fleet_wire
+from kiosk import audit, fleet_wire
 from kiosk.durable import write_transaction
 from kiosk.wire import now_iso
 
@@ -77,6 +77,8 @@ class Decision:
     answer: bytes | None = None
     command: fleet_wire.Command | None = None
     fp: str = ""
+    refused: str | None = None  # the verify hook's reason (the agent reports it as an event)
+    refused_id: tuple[str, str] = ("", "")  # (command id, kind) of the refused command
 
 
 class Commands:
@@ -95,8 +97,9 @@ class Commands:
         return fleet_wire.encode(fleet_wire.CommandResult(id=command_id, kiosk_id=self.kiosk_id, at=now_iso(),
                                                           result=result, message=message, data=data or {}))
 
-    def _cached(self, command_id: str, fp: str, result: str, message: str) -> bytes:
-        body = self._result(command_id, result, message)
+    def _cached(self, command_id: str, fp: str, result: str, message: str,
+                data: dict[str, Any] | None = None) -> bytes:
+        body = self._result(command_id, result, message, data)
         self.cache.finish(command_id, fp, body)
         return body
 
@@ -130,7 +133,9 @@ class Commands:
         if refusal is not None:
             # Not cached: a refused payload must not be able to decide the answer to a genuine one.
             log.warning("command refused", extra={"command_id": cmd.id, "kind": cmd.kind[:40]})
-            return Decision(answer=self._result(cmd.id, "rejected", refusal))
+            audit.event("command_refused", command_id=cmd.id, command=cmd.kind[:40], reason=refusal[:200])
+            return Decision(answer=self._result(cmd.id, "rejected", refusal), refused=refusal,
+                            refused_id=(cmd.id, cmd.kind[:40]))
         if cached is not None:
             return Decision(answer=self._result(cmd.id, "rejected", "this command id was already used for a "
                                                 "different command"))
@@ -138,6 +143,7 @@ class Commands:
             why = (f"this kiosk does not offer {cmd.kind!r}" if cmd.kind in fleet_wire.COMMANDS
                    else f"unknown command kind {cmd.kind[:40]!r}; known: {', '.join(sorted(self.handlers))}")
             return Decision(answer=self._cached(cmd.id, fp, "rejected", why))
+        audit.event("command_received", command_id=cmd.id, command=cmd.kind)
         self.cache.begin(cmd.id, fp)
         self._running.add(cmd.id)
         return Decision(command=cmd, fp=fp)
@@ -145,7 +151,10 @@ class Commands:
     def execute(self, cmd: fleet_wire.Command) -> tuple[str, str, dict[str, Any]]:
         """Run the handler (on a worker thread); never raises."""
         try:
-            result, message, data = self.handlers[cmd.kind](dict(cmd.args))
+            handler, args = self.handlers[cmd.kind], dict(cmd.args)
+            if getattr(handler, "wants_command_id", False):  # answers later, by id (a config apply)
+                args["command_id"] = cmd.id
+            result, message, data = handler(args)
             if result not in RESULTS:
                 raise ValueError(f"handler answered {result!r}")
             json.dumps(data)
@@ -153,6 +162,11 @@ class Commands:
         except Exception as e:
             log.exception("command failed", extra={"command_id": cmd.id, "kind": cmd.kind})
             return "failed", f"{type(e).__name__}: {str(e)[:200]}", {}
+
+    def late(self, command_id: str, result: str, message: str, data: dict[str, Any]) -> bytes:
+        """The answer to a command begun before a restart (a config apply checked after it), cached."""
+        cached = self.cache.get(command_id)
+        return self._cached(command_id, cached[0] if cached else "", result, message, data)
 
     def finish(self, cmd: fleet_wire.Command, fp: str, outcome: tuple[str, str, dict[str, Any]]) -> bytes:
         result, message, data = outcome
@@ -162,6 +176,7 @@ class Commands:
         self.cache.finish(cmd.id, fp, body)
         self._running.discard(cmd.id)
         log.info("command answered", extra={"command_id": cmd.id, "kind": cmd.kind, "result": result})
+        audit.event("command_finished", command_id=cmd.id, command=cmd.kind, result=result)
         return body
 
 

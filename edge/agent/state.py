@@ -28,7 +28,7 @@ WAN_DOWN = fleet_wire.ComponentStatus(level="degraded", code=WAN_DOWN_STATUS.cod
                                       bo=WAN_DOWN_STATUS.bo, en=WAN_DOWN_STATUS.en)
 
 # Fields that move on every sample; they go out with the interval, not as a "change".
-_VOLATILE = {"at", "uptime_s", "disk_used_pct", "memory_used_pct"}
+_VOLATILE = {"at", "uptime_s", "disk_used_pct", "memory_used_pct", "clock_offset_s"}
 _VOLATILE_OUTBOX = {"oldest_age_s", "dead_oldest_age_s"}
 
 
@@ -48,9 +48,13 @@ def components_of(status: dict[str, Any] | None, kiosk_id: str) -> dict[str, fle
     wan = (status.get("wan") or {}).get("wan")
     if wan in ("up", "down"):
         out["wan"] = WAN_UP if wan == "up" else WAN_DOWN
+    if (c := _component(status.get("storage"))) is not None:  # disk_low / storage_full of the data dir
+        out["storage"] = c
     sync = ((status.get("content") or {}).get("sync") or {})
     if (c := _component(sync.get("status_detail"))) is not None:
         out["content"] = c
+    if (c := _component((status.get("clock") or {}).get("status"))) is not None:  # kiosk.trusted_time
+        out["clock"] = c
     kiosk = ((status.get("kiosks") or {}).get(kiosk_id) or {})
     for name, raw in (kiosk.get("components") or {}).items():
         if (c := _component(raw)) is not None:
@@ -92,6 +96,14 @@ def build_state(status: dict[str, Any] | None, kiosk_id: str, components: dict[s
         outbox = fleet_wire.OutboxState.model_validate(status.get("outbox") or {})
     except ValidationError:
         outbox = fleet_wire.OutboxState()
+    clock = status.get("clock") or {}
+    if isinstance(clock.get("trusted"), bool):
+        measured.setdefault("clock_trusted", clock["trusted"])
+        measured.setdefault("clock_offset_s", clock.get("offset_s"))
+    if isinstance(cv := (status.get("config") or {}).get("version"), int):
+        measured.setdefault("config_version", cv)
+    if isinstance(head := (status.get("audit") or {}).get("head"), str):  # "seq:hash", kiosk/audit.py
+        measured.setdefault("audit_head", head)
     return fleet_wire.State(kiosk_id=kiosk_id, components=components, outbox=outbox,
                             content_version=version if isinstance(version, int) else None,
                             content_refused=refused if isinstance(refused, dict) else None, **measured)
