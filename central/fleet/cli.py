@@ -6,7 +6,8 @@ import argparse
 
 from kiosk.cli import add_group
 
-MODULES = ("central.fleet.service", "central.fleet.web.cli", "central.fleet.simulate")
+MODULES = ("central.fleet.service", "central.fleet.web.cli", "central.fleet.simulate",
+           "central.fleet.audit_heads")
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -32,6 +32,8 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
+    cast,
     create_engine,
     event,
 )
@@ -92,6 +94,7 @@ kiosks = Table(
     Column("gaps", Integer, nullable=False, default=0),      # event seqs found missing, ever
     Column("screenshot", LargeBinary, nullable=True),  # the last JPEG the kiosk sent on command
     Column("screenshot_ts", Float, nullable=True),
+    Column("audit_heads", Text, nullable=True),  # JSON: audit-log heads seen, a rollback (fleet/audit_heads.py)
 )
 
 # --- what kiosks said -----------------------------------------------------------------------------
@@ -277,3 +280,22 @@ def connect(url: str) -> Engine:
         engine = create_engine(url, pool_pre_ping=True)
     metadata.create_all(engine)
     return engine
+
+
+def insert_ignore_many(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str) -> set[Any]:
+    """insert_ignore() for many rows in one executemany (SQLAlchemy's "insertmanyvalues": a few multi-row
+    INSERT ... ON CONFLICT DO NOTHING RETURNING statements); the `key` values of the rows this call
+    inserted. Every row must have the same columns."""
+    if not rows:
+        return set()
+    stmt = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(table)
+    stmt = stmt.on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+    return set(conn.execute(stmt, rows).scalars())
+
+
+def json_text(conn: Connection, name: str) -> Any:
+    """A bound parameter `name` for a JSON column that takes the document already serialized (a str of
+    JSON, e.g. from pydantic's model_dump_json: no json.dumps of a dict per row). SQLite stores JSON as
+    its text; PostgreSQL casts the text to json."""
+    param = bindparam(name, type_=Text)
+    return cast(param, JSON) if conn.dialect.name == "postgresql" else param

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from central.fleet import db
+from central.fleet import audit_heads, db
 from central.fleet.alerts import Lifecycle
 from central.fleet.config import FleetConfig
 from central.fleet.routing import Directory
@@ -94,7 +94,8 @@ class Evaluator:
     # --- one round -------------------------------------------------------------------------------
     def _kiosks(self, only: set[str] | None) -> list[dict[str, Any]]:
         k = db.kiosks.c
-        q = select(k.id, k.site_id, k.registered, k.online, k.online_reason, k.online_ts, k.state_ts)
+        q = select(k.id, k.site_id, k.registered, k.online, k.online_reason, k.online_ts, k.state_ts,
+                   k.audit_heads)
         if only is not None:
             q = q.where(k.id.in_(sorted(only)))
         with self.engine.connect() as c:
@@ -144,7 +145,8 @@ class Evaluator:
         changes = 0
         for r in rows:
             st_ts, state = self._states.get(r["id"], (None, None))
-            view = KioskView(r["id"], r["online"], r["online_reason"], r["online_ts"], state, st_ts)
+            view = KioskView(r["id"], r["online"], r["online_reason"], r["online_ts"], state, st_ts,
+                             audit=audit_heads.load(r["audit_heads"]))
             changes += self._kiosk(d, view, r["site_id"], alerts.get(r["id"], {}), ctx)
         self.rounds += 1
         self.changes += changes

@@ -14,9 +14,31 @@ for the monitor's sessions, `broker.shared_subscription_strategy` (`round_robin`
 latter keeps one kiosk's messages on one monitor process, so its events arrive in order), and
 `force_shutdown` / listener `max_connections` sized for the fleet.
 
-paho's callbacks only enqueue; one worker thread decodes (fleet_wire.decode) and writes, a batch of
-messages per transaction. A payload that is oversized, not JSON, of a wrong schema, invalid, naming
-another kiosk, or on a topic of an unknown shape is counted by reason and dropped with one log line.
+paho's callbacks only enqueue (a bounded queue, MAX_QUEUE: past it a message is dropped and counted as
+`overload`, paho's thread never blocks); one worker thread decodes (fleet_wire's models) and writes. It
+takes what is queued in batches — up to BATCH messages, waiting LINGER_S after the first for more — and
+writes each batch in ONE transaction with a handful of statements whatever its size (see _apply): a
+kiosk's several states in a batch are written once, as the newest that stands, while every availability
+change among them is still logged; events are inserted many at a time, a redelivered id being a counted
+duplicate. The evaluator is handed the kiosks the batch changed. A payload that is oversized, not JSON,
+of a wrong schema, invalid, naming another kiosk, or on a topic of an unknown shape is counted by reason
+and dropped with one log line.
+
+What is guaranteed, and what is not. paho acknowledges a QoS 1 message (PUBACK) when on_message returns,
+i.e. once it is in the in-memory queue, before it is written: a message is in the database once its
+batch commits (SQLite synchronous=FULL in WAL mode, or PostgreSQL's commit), up to BATCH messages /
+LINGER_S plus the write after it was received. If the monitor process dies in between, what it had
+queued is lost to it: retained availability and state come back by themselves (the broker replays them
+on the next subscribe, and the agents republish their state every interval), but an event acknowledged
+and not yet written is gone — the agent's spool dropped it at the PUBACK — and shows at most as a gap in
+that kiosk's seq. MQTT 5 manual acks (paho 2.2 `manual_ack=True`, then `client.ack(mid, qos)` after the
+commit) would close that window, but they hold every message of a batch unacknowledged at the broker:
+the broker's in-flight window (EMQX `max_inflight` 32 by default, Mosquitto's `max_inflight_messages` for
+v3 clients) would then cap ingest at one window per commit, and unacked messages past it wait in the
+broker's per-session queue (Mosquitto `max_queued_messages` 1000 by default), dropped there without a
+count. So: events at most once between PUBACK and commit, exactly once in the database (dedupe by id)
+for everything that reaches it; a redelivery (the agent's QoS 1 spool resends until PUBACK) never counts
+twice.
 
 "Up" (availability_log) = online and able to serve residents: online, and no fault on a component a
 resident cannot do without — the card reader (identity), the printer (the receipt) and the content
@@ -32,10 +54,12 @@ import queue
 import re
 import socket
 import ssl
+import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -44,9 +68,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
-from sqlalchemy import Connection, Engine, and_, case, literal, select, update
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
-from central.fleet import db
+from central.fleet import audit_heads, db
 from central.fleet.config import FleetConfig
 from kiosk import fleet_wire
 
@@ -56,8 +80,10 @@ SUBSCRIBED_KINDS = (fleet_wire.KIND_AVAILABILITY, fleet_wire.KIND_STATE, fleet_w
                     fleet_wire.KIND_CMD_RESULT)
 SERVICE_COMPONENTS = ("card_reader", "printer", "content")  # a fault here means the kiosk cannot serve
 SESSION_EXPIRY_S = 3600
-MAX_QUEUE = 100_000
-BATCH = 200
+MAX_QUEUE = 100_000  # past this, on_message drops and counts "overload" (paho's thread never blocks)
+BATCH = 500          # messages per transaction at most
+LINGER_S = 0.05      # how long a batch waits for more messages after its first
+SWITCH_INTERVAL_S = 0.001  # the GIL switch interval while ingest runs (see start())
 WRITE_TRIES = 3
 SCREENSHOT_KEY = "jpeg_b64"  # a screenshot command's result data: the JPEG, base64
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -80,6 +106,49 @@ def _iso_ts(s: Any) -> float | None:
         return datetime.fromisoformat(str(s)).timestamp()
     except (ValueError, TypeError):
         return None
+
+
+_FAST_MODELS: dict[str, type[Any]] = {fleet_wire.KIND_AVAILABILITY: fleet_wire.Availability,
+                                     fleet_wire.KIND_STATE: fleet_wire.State, fleet_wire.KIND_EVENTS: fleet_wire.Event,
+                                     fleet_wire.KIND_CMD_RESULT: fleet_wire.CommandResult}
+
+
+def _decode_fast(kind: str, payload: bytes, kiosk_id: str) -> Any:
+    """fleet_wire.decode(kind, payload, kiosk_id), about twice as fast for a good payload: pydantic parses
+    the JSON itself (no json.loads, then validation of the dict). Whatever that path does not accept
+    outright — too large, not JSON (or JSON only Python's parser takes), no `schema`, invalid, another
+    kiosk's — goes to fleet_wire.decode, which decides and gives the reason: the same payloads are
+    accepted and refused as with decode alone."""
+    model = _FAST_MODELS.get(kind)
+    if model is not None and len(payload) <= fleet_wire.MAX_PAYLOAD_BYTES:
+        try:
+            obj = model.model_validate_json(payload)
+        except ValueError:  # pydantic's ValidationError
+            pass
+        else:  # a missing `schema` takes the model's default: decode refuses that
+            if "schema_" in obj.model_fields_set and getattr(obj, "kiosk_id", kiosk_id) == kiosk_id:
+                return obj
+    return fleet_wire.decode(kind, payload, kiosk_id)
+
+
+Decoded = tuple[str, str, Any, bool, float]  # kiosk id, kind, fleet_wire payload, retained, received
+
+
+@dataclass
+class Outcome:
+    """What one committed batch did (counted only once it is committed)."""
+    changed: set[str] = field(default_factory=set)   # kiosks whose state, availability or row is new
+    appeared: set[str] = field(default_factory=set)  # kiosk rows this batch created
+    seen: set[str] = field(default_factory=set)      # kiosk rows known to exist now
+    duplicates: int = 0
+    gaps: int = 0
+
+    def merge(self, o: Outcome) -> None:
+        self.changed |= o.changed
+        self.appeared |= o.appeared
+        self.seen |= o.seen
+        self.duplicates += o.duplicates
+        self.gaps += o.gaps
 
 
 class Ingest:
@@ -157,6 +226,13 @@ class Ingest:
         return info.rc in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN)
 
     def start(self) -> None:
+        # paho's network thread needs the GIL back after each of its several socket calls per message
+        # (select, recv header, recv body, send PUBACK); while the worker is decoding, every one of them
+        # waits up to the switch interval (5 ms by default), and paho then reads the broker's stream at a
+        # fraction of the rate a bare subscriber does: the queue stays short while messages pile up at the
+        # broker. 1 ms keeps paho's thread fed at the cost of a little more switching (process-wide).
+        if sys.getswitchinterval() > SWITCH_INTERVAL_S:
+            sys.setswitchinterval(SWITCH_INTERVAL_S)
         self._stop.clear()
         self._worker = threading.Thread(target=self._work, name="fleet-ingest", daemon=True)
         self._worker.start()
@@ -192,7 +268,7 @@ class Ingest:
         return self._queue.empty() and self._idle.is_set()
 
     # --- the worker ------------------------------------------------------------------------------
-    def _decode(self, item: tuple[str, bytes, bool, float]) -> tuple[str, str, Any, bool, float] | None:
+    def _decode(self, item: tuple[str, bytes, bool, float]) -> Decoded | None:
         topic, payload, retain, now = item
         parsed = fleet_wire.parse_topic(topic)
         if parsed is None or parsed[1] not in SUBSCRIBED_KINDS:
@@ -200,7 +276,7 @@ class Ingest:
             return None
         kiosk_id, kind = parsed
         try:
-            obj = fleet_wire.decode(kind, payload, kiosk_id)
+            obj = _decode_fast(kind, payload, kiosk_id)
         except fleet_wire.WireError as e:
             self._drop(e.reason, topic, str(e))
             return None
@@ -208,138 +284,227 @@ class Ingest:
             self._messages[kind] += 1
         return kiosk_id, kind, obj, retain, now
 
+    def _take(self) -> list[tuple[str, bytes, bool, float]] | None:
+        """The next batch: what is queued, up to BATCH messages; when less than that is queued, after
+        waiting LINGER_S for more (a commit per message is what made ingest fall behind; sleeping once
+        rather than waking for every message spares the CPU). None if nothing came."""
+        try:
+            first = self._queue.get(timeout=0.2)
+        except queue.Empty:
+            return None
+        self._idle.clear()
+        if self._queue.qsize() < BATCH - 1:
+            self._stop.wait(LINGER_S)
+        items = [first]
+        get = self._queue.get_nowait
+        try:
+            while len(items) < BATCH:
+                items.append(get())
+        except queue.Empty:
+            pass
+        return items
+
     def _work(self) -> None:
         while not (self._stop.is_set() and self._queue.empty()):
-            try:
-                first = self._queue.get(timeout=0.2)
-            except queue.Empty:
+            items = self._take()
+            if items is None:
                 self._idle.set()
                 continue
-            self._idle.clear()
-            items = [first]
-            while len(items) < BATCH:
-                try:
-                    items.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
             decoded = [d for d in map(self._decode, items) if d is not None]
             if decoded:
                 self._write(decoded)
         self._idle.set()
 
-    def _write(self, batch: list[tuple[str, str, Any, bool, float]]) -> None:
-        changed: set[str] = set()
-        try:
-            with self.engine.begin() as conn:
-                for m in batch:
-                    self._apply(conn, m, changed)
-        except Exception:
-            # One bad row must not lose the batch: write them one by one, dropping only the one that fails.
-            changed = set()
+    def _write(self, batch: list[Decoded]) -> None:
+        """The whole batch in one transaction; on failure (a lock timeout, a deadlock PostgreSQL broke, a
+        bad row) once more, then message by message so one bad row loses only itself."""
+        done = self._try(batch, tries=2)
+        if done is None:
+            done = Outcome()
             for m in batch:
-                for attempt in range(WRITE_TRIES):
-                    one: set[str] = set()
-                    try:
-                        with self.engine.begin() as conn:
-                            self._apply(conn, m, one)
-                        changed |= one
-                        break
-                    except Exception as e:
-                        if attempt == WRITE_TRIES - 1:
-                            self._known.discard(m[0])
-                            self._drop("db_error", fleet_wire.topic(m[0], m[1]),
-                                       f"database write failed: {type(e).__name__}")
-                        else:
-                            time.sleep(0.2 * (attempt + 1))
-        if changed and self.on_change is not None:
+                one = self._try([m], tries=WRITE_TRIES)
+                if one is None:
+                    self._known.discard(m[0])
+                    self._drop("db_error", fleet_wire.topic(m[0], m[1]), "database write failed")
+                else:
+                    done.merge(one)
+        with self._lock:
+            self._duplicates += done.duplicates
+            self._gaps += done.gaps
+        for kiosk_id in sorted(done.appeared):
+            log.info("a kiosk not in the inventory appeared", extra={"kiosk_id": kiosk_id})
+        if done.changed and self.on_change is not None:
             try:
-                self.on_change(changed)
+                self.on_change(done.changed)
             except Exception:
                 log.exception("ingest change listener failed")
 
-    def _apply(self, conn: Connection, m: tuple[str, str, Any, bool, float], changed: set[str]) -> None:
-        kiosk_id, kind, obj, retain, now = m
-        k = db.kiosks.c
-        if kiosk_id not in self._known:
-            if db.insert_ignore(conn, db.kiosks, {"id": kiosk_id, "registered": False, "first_seen_ts": now,
-                                                  "last_seq": 0, "gaps": 0}, ["id"]):
-                log.info("a kiosk not in the inventory appeared", extra={"kiosk_id": kiosk_id})
-                changed.add(kiosk_id)
-            self._known.add(kiosk_id)
-        conn.execute(update(db.kiosks).where(k.id == kiosk_id).values(last_seen_ts=now))
-        if kind == fleet_wire.KIND_AVAILABILITY:
-            self._availability(conn, kiosk_id, obj, retain, now, changed)
-        elif kind == fleet_wire.KIND_STATE:
-            self._state(conn, kiosk_id, obj, retain, now, changed)
-        elif kind == fleet_wire.KIND_EVENTS:
-            self._event(conn, kiosk_id, obj, now)
-        elif kind == fleet_wire.KIND_CMD_RESULT:
-            self._result(conn, kiosk_id, obj, now)
+    def _try(self, batch: list[Decoded], tries: int) -> Outcome | None:
+        for attempt in range(tries):
+            try:
+                with self.engine.begin() as conn:
+                    out = self._apply(conn, batch)
+            except Exception as e:
+                if attempt == tries - 1:
+                    log.warning("database write failed: %s", type(e).__name__, extra={"messages": len(batch)})
+                    return None
+                time.sleep(0.2 * (attempt + 1))
+            else:
+                self._known.update(out.seen)
+                return out
+        return None
 
-    def _log_up(self, conn: Connection, kiosk_id: str, up: bool, now: float) -> None:
+    def _apply(self, conn: Connection, batch: list[Decoded]) -> Outcome:
+        """Apply a batch, in message order per kiosk, with a handful of statements whatever its size:
+        1. insert the kiosks this process has not met yet (INSERT ... ON CONFLICT DO NOTHING, many rows);
+        2. set last_seen_ts on every kiosk of the batch, in id order: on PostgreSQL this row-locks them
+           (always in the same order in every process, so two monitors cannot deadlock on them), on SQLite
+           it takes the database's write lock before anything is read. Every read-then-write below is
+           thus made under that lock: two monitor processes sharing one database never both log the same
+           availability change, and last_seq / gaps add up whichever process gets a kiosk's events;
+        3. read those kiosks (with each one's last availability_log entry);
+        4. insert the batch's events (a redelivered id collides: a counted duplicate, as before);
+        5. run every message against the rows in memory, exactly as one message at a time would have:
+           each availability change is logged, but of a kiosk's many states in a batch only the newest
+           that stands is written;
+        6. write back: availability_log rows, and one UPDATE per changed kiosk (executemany)."""
+        out = Outcome()
+        k = db.kiosks.c
+        last_seen: dict[str, float] = {}
+        for kiosk_id, _, _, _, now in batch:
+            last_seen[kiosk_id] = now
+        ids = sorted(last_seen)
+        out.seen = set(ids)
+        new = [i for i in ids if i not in self._known]
+        if new:
+            first = {m[0]: m[4] for m in reversed(batch)}
+            out.appeared = db.insert_ignore_many(conn, db.kiosks, [
+                {"id": i, "registered": False, "first_seen_ts": first[i], "last_seq": 0, "gaps": 0} for i in new],
+                "id")
+            out.changed |= out.appeared
+        conn.execute(update(db.kiosks).where(k.id == bindparam("kid")).values(last_seen_ts=bindparam("ts")),
+                     [{"kid": i, "ts": last_seen[i]} for i in ids])
+
         a = db.availability_log.c
-        last = conn.execute(select(a.up).where(a.kiosk_id == kiosk_id).order_by(a.at_ts.desc(), a.id.desc())
-                            .limit(1)).scalar()
+        last_up = (select(a.up).where(a.kiosk_id == k.id).order_by(a.at_ts.desc(), a.id.desc()).limit(1)
+                   .correlate(db.kiosks).scalar_subquery())
+        # Of the stored state only what the decisions need, extracted by the database (SQLite json_extract,
+        # PostgreSQL #>>): its time and the service components' levels, not the whole document.
+        levels = [k.state[("components", c, "level")].as_string().label(f"level_{c}") for c in SERVICE_COMPONENTS]
+        q = select(k.id, k.online, k.online_reason, k.state.isnot(None).label("has_state"),
+                   k.state[("at",)].as_string().label("at"), *levels, k.last_seq, k.gaps, last_up.label("last_up"),
+                   k.audit_heads)
+        rows: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(ids), 500):
+            for r in conn.execute(q.where(k.id.in_(ids[i:i + 500]))):
+                state = None
+                if r.has_state:  # a stub of the stored state: is_up() and the `at` checks read only these
+                    state = {"at": r.at, "components": {c: {"level": lv} for c in SERVICE_COMPONENTS
+                                                        if (lv := r._mapping[f"level_{c}"]) is not None}}
+                rows[r.id] = {"online": r.online, "online_reason": r.online_reason, "state": state,
+                              "last_seq": r.last_seq or 0, "gaps": r.gaps or 0, "last_up": r.last_up,
+                              "audit_heads": r.audit_heads}
+
+        events: dict[str, dict[str, Any]] = {}
+        for kiosk_id, kind, obj, _, now in batch:
+            if kind == fleet_wire.KIND_EVENTS and obj.id not in events:
+                events[obj.id] = {
+                    "id": obj.id, "kiosk_id": kiosk_id, "seq": obj.seq, "at_ts": _iso_ts(obj.at), "received_ts": now,
+                    "kind": obj.kind, "component": (obj.component or None) and obj.component[:64],
+                    "level": obj.level, "code": obj.code[:64], "payload": obj.model_dump(mode="json", by_alias=True)}
+        fresh = db.insert_ignore_many(conn, db.events, list(events.values()), "id")
+
+        writes: dict[str, dict[str, Any]] = {}  # kiosk id -> columns to set
+        up_log: list[dict[str, Any]] = []
+        for m in batch:
+            kiosk_id, kind, obj, retain, now = m
+            row = rows.get(kiosk_id)
+            if row is None:  # cannot be: inserted or known, and locked above
+                raise RuntimeError(f"kiosk row {kiosk_id!r} missing")
+            w = writes.setdefault(kiosk_id, {})
+            if kind == fleet_wire.KIND_AVAILABILITY:
+                self._availability(row, w, up_log, kiosk_id, obj, retain, now, out)
+            elif kind == fleet_wire.KIND_STATE:
+                self._state(row, w, up_log, kiosk_id, obj, retain, now, out)
+            elif kind == fleet_wire.KIND_EVENTS:
+                if obj.id in fresh:
+                    fresh.discard(obj.id)  # the same id again later in this batch is a duplicate too
+                    self._event(row, w, obj, out)
+                else:
+                    out.duplicates += 1
+            elif kind == fleet_wire.KIND_CMD_RESULT:
+                self._result(conn, kiosk_id, obj, now)
+
+        if up_log:
+            conn.execute(insert(db.availability_log), up_log)
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for kiosk_id in ids:
+            w = writes.get(kiosk_id)
+            if w:
+                if "state" in w:  # the same JSON model_dump(mode="json", by_alias=True) gives, in one call
+                    w["state"] = w["state"].model_dump_json(by_alias=True)
+                groups.setdefault(tuple(sorted(w)), []).append({"kid": kiosk_id, **{f"v_{c}": v for c, v in w.items()}})
+        for cols, params in groups.items():
+            conn.execute(update(db.kiosks).where(k.id == bindparam("kid")).values(
+                {c: db.json_text(conn, f"v_{c}") if c == "state" else bindparam(f"v_{c}") for c in cols}), params)
+        return out
+
+    @staticmethod
+    def _log_up(row: dict[str, Any], up_log: list[dict[str, Any]], kiosk_id: str, up: bool, now: float) -> None:
+        last = row["last_up"]
         if last is None or bool(last) != up:
-            conn.execute(db.availability_log.insert().values(kiosk_id=kiosk_id, at_ts=now, up=up))
+            up_log.append({"kiosk_id": kiosk_id, "at_ts": now, "up": up})
+            row["last_up"] = up
 
-    def _availability(self, conn: Connection, kiosk_id: str, obj: fleet_wire.Availability, retain: bool,
-                      now: float, changed: set[str]) -> None:
-        k = db.kiosks.c
-        row = conn.execute(select(k.online, k.online_reason, k.state).where(k.id == kiosk_id)).first()
-        if retain and row is not None and row.online == obj.online and row.online_reason == obj.reason:
+    def _availability(self, row: dict[str, Any], w: dict[str, Any], up_log: list[dict[str, Any]], kiosk_id: str,
+                      obj: fleet_wire.Availability, retain: bool, now: float, out: Outcome) -> None:
+        if retain and row["online"] == obj.online and row["online_reason"] == obj.reason:
             return  # the retained message we already had, replayed on (re)subscribe: keep its time
-        conn.execute(update(db.kiosks).where(k.id == kiosk_id).values(
-            online=obj.online, online_reason=obj.reason, online_ts=now))
-        self._log_up(conn, kiosk_id, is_up(obj.online, row.state if row else None), now)
-        changed.add(kiosk_id)
+        row.update(online=obj.online, online_reason=obj.reason)
+        w.update(online=obj.online, online_reason=obj.reason, online_ts=now)
+        self._log_up(row, up_log, kiosk_id, is_up(obj.online, row["state"]), now)
+        out.changed.add(kiosk_id)
 
-    def _state(self, conn: Connection, kiosk_id: str, obj: fleet_wire.State, retain: bool, now: float,
-               changed: set[str]) -> None:
-        k = db.kiosks.c
-        doc = obj.model_dump(mode="json", by_alias=True)
-        ts = now
-        stored = conn.execute(select(k.state).where(k.id == kiosk_id)).scalar()
-        before = _iso_ts(stored.get("at")) if isinstance(stored, dict) else None
+    def _state(self, row: dict[str, Any], w: dict[str, Any], up_log: list[dict[str, Any]], kiosk_id: str,
+               obj: fleet_wire.State, retain: bool, now: float, out: Outcome) -> None:
+        stored = row["state"]
+        before = _iso_ts(stored.get("at")) if stored is not None else None
         mine = _iso_ts(obj.at)
         if before is not None and mine is not None and mine < before:
             # Older than what we have (both by the kiosk's own clock): with a shared subscription, two
             # monitor processes may write one kiosk's states out of order. The newer one stands.
             log.debug("older state ignored", extra={"kiosk_id": kiosk_id})
             return
+        ts = now
         if retain:
-            if isinstance(stored, dict) and stored.get("at") == doc["at"]:
+            if stored is not None and stored.get("at") == obj.at:
                 return  # replayed on (re)subscribe: it is not news, and not a sign of life
             # Missed while the monitor was away: it is no newer than the kiosk says (never in the future).
-            ts = min(now, _iso_ts(obj.at) or now)
-        conn.execute(update(db.kiosks).where(k.id == kiosk_id).values(state=doc, state_ts=ts))
-        online = conn.execute(select(k.online).where(k.id == kiosk_id)).scalar()
-        self._log_up(conn, kiosk_id, is_up(online, doc), now)
-        changed.add(kiosk_id)
+            ts = min(now, mine or now)
+        # What the next decisions read, not the whole document; the state itself is serialized once, at the
+        # write, and only the newest of a kiosk's states in the batch (it overwrites an earlier one here).
+        row["state"] = stub = {"at": obj.at, "components": {n: {"level": c.level} for n, c in obj.components.items()}}
+        w.update(state=obj, state_ts=ts)
+        if (heads := audit_heads.track(row["audit_heads"], obj.audit_head, now)) != row["audit_heads"]:
+            row["audit_heads"] = w["audit_heads"] = heads  # a head that went back opens audit_rollback
+        self._log_up(row, up_log, kiosk_id, is_up(row["online"], stub), now)
+        out.changed.add(kiosk_id)
 
-    def _event(self, conn: Connection, kiosk_id: str, obj: fleet_wire.Event, now: float) -> None:
-        doc = obj.model_dump(mode="json", by_alias=True)
-        fresh = db.insert_ignore(conn, db.events, {
-            "id": obj.id, "kiosk_id": kiosk_id, "seq": obj.seq, "at_ts": _iso_ts(obj.at), "received_ts": now,
-            "kind": obj.kind, "component": (obj.component or None) and obj.component[:64], "level": obj.level,
-            "code": obj.code[:64], "payload": doc}, ["id"])
-        if not fresh:
-            with self._lock:
-                self._duplicates += 1
-            return
-        k = db.kiosks.c
-        last = conn.execute(select(k.last_seq).where(k.id == kiosk_id)).scalar() or 0
-        seq = literal(obj.seq)
-        if last and obj.seq > last + 1:
-            with self._lock:
-                self._gaps += obj.seq - last - 1
-        # Expressions on the row itself, so two monitor processes writing one kiosk's events stay right;
-        # a late event fills a gap counted before (shared subscriptions can reorder across processes).
+    @staticmethod
+    def _event(row: dict[str, Any], w: dict[str, Any], obj: fleet_wire.Event, out: Outcome) -> None:
+        # A late event fills a gap counted before (shared subscriptions can reorder across processes);
         # seq 1 after higher ones: the kiosk's spool was rebuilt, a new sequence starts.
-        conn.execute(update(db.kiosks).where(k.id == kiosk_id).values(
-            gaps=case((and_(k.last_seq > 0, seq > k.last_seq + 1), k.gaps + seq - k.last_seq - 1),
-                      (and_(seq < k.last_seq, seq != 1, k.gaps > 0), k.gaps - 1), else_=k.gaps),
-            last_seq=case((seq > k.last_seq, seq), (seq == 1, seq), else_=k.last_seq)))
+        seq, last, gaps = obj.seq, row["last_seq"], row["gaps"]
+        if last > 0 and seq > last + 1:
+            out.gaps += seq - last - 1
+            gaps += seq - last - 1
+        elif seq < last and seq != 1 and gaps > 0:
+            gaps -= 1
+        if seq > last or seq == 1:
+            last = seq
+        if (last, gaps) != (row["last_seq"], row["gaps"]):
+            row.update(last_seq=last, gaps=gaps)
+            w.update(last_seq=last, gaps=gaps)
 
     def _result(self, conn: Connection, kiosk_id: str, obj: fleet_wire.CommandResult, now: float) -> None:
         c = db.command_results.c

@@ -11,7 +11,7 @@
     id = "disk_full"
     severity = "major"         # critical | major | minor | warning
     type = "threshold"         # offline | component | threshold | content_age | outbox_age |
-    field = "disk_used_pct"    # inspection_failed | clock_offset | missing_clips
+    field = "disk_used_pct"    # inspection_failed | clock_offset | missing_clips | audit_rollback
     above = 90                 # opens above this...
     clear_below = 85           # ...and clears only below this (Zabbix-style hysteresis)
     for_s = 0                  # the condition must hold this long first (the alert is pending until then)
@@ -106,8 +106,14 @@ class MissingClipsRule(_Rule):
     lang: str = "bo"
 
 
+class AuditRollbackRule(_Rule):
+    """The kiosk's audit-log head went back or was rewritten (central/fleet/audit_heads.py); holds until
+    someone accepts the kiosk's log (`kiosk fleet audit-accept`)."""
+    type: Literal["audit_rollback"]
+
+
 Rule = Annotated[OfflineRule | ComponentRule | ThresholdRule | ContentAgeRule | OutboxAgeRule | InspectionRule
-                 | ClockRule | MissingClipsRule, Field(discriminator="type")]
+                 | ClockRule | MissingClipsRule | AuditRollbackRule, Field(discriminator="type")]
 
 
 class Flapping(_M):
@@ -167,6 +173,13 @@ _BUILTIN: list[dict[str, Any]] = [
      "codes": ["no_content"]},
     {"id": "edge_blind", "type": "component", "component": "edge", "severity": "major",
      "codes": ["status_unavailable"], "for_s": 60},
+    # The kiosk's TLS client certificate (edge/agent/cert_expiry.py): re-enrol it before the broker refuses it.
+    {"id": "broker_cert_expiring", "type": "component", "component": "broker_cert", "severity": "major",
+     "levels": ["degraded"], "codes": ["cert_expiring"],
+     "title": _t("代理服务器证书即将过期", "ལག་ཁྱེར་དུས་ཚོད་འདས་ཉེ།", "Broker certificate expires soon")},
+    {"id": "broker_cert_expired", "type": "component", "component": "broker_cert", "severity": "critical",
+     "codes": ["cert_expired", "cert_unreadable"],
+     "title": _t("代理服务器证书已过期或不可读", "ལག་ཁྱེར་དུས་ཚོད་འདས་ཟིན།", "Broker certificate expired or unreadable")},
     {"id": "disk_full", "type": "threshold", "field": "disk_used_pct", "above": 90, "clear_below": 85,
      "severity": "major", "title": _t("磁盘空间不足（已用 {value:.0f}%）", "སྡུད་སྡེར་གྱི་བར་སྟོང་མི་འདང་། ({value:.0f}%)",
                                       "Disk {value:.0f}% full")},
@@ -179,6 +192,8 @@ _BUILTIN: list[dict[str, Any]] = [
      "title": _t("每日巡检未通过", "ཉིན་རེའི་ཞིབ་བཤེར་མ་འགྲིག", "Daily inspection failed")},
     {"id": "clock_wrong", "type": "clock_offset", "seconds": 120, "severity": "minor",
      "title": _t("系统时间不准（偏差 {value:.0f} 秒）", "དུས་ཚོད་མི་འགྲིག ({value:.0f} s)", "Clock off by {value:.0f} s")},
+    {"id": "audit_rollback", "type": "audit_rollback", "severity": "critical",
+     "title": _t("审计日志被截断或回滚：{why}", "རྩིས་ཞིབ་ཐོ་འགོད་བཅད་པའམ་ཕྱིར་ལོག་བྱས།", "Audit log truncated or rolled back: {why}")},
     {"id": "missing_tibetan_clips", "type": "missing_clips", "lang": "bo", "severity": "minor",
      "title": _t("缺少藏语语音片段（{value:.0f} 条）", "བོད་སྐད་ཀྱི་སྒྲ་ཆ་མི་འདུག ({value:.0f})",
                  "{value:.0f} Tibetan voice clips missing")},
@@ -229,6 +244,7 @@ class KioskView:
     online_ts: float | None
     state: dict[str, Any] | None
     state_ts: float | None
+    audit: dict[str, Any] | None = None  # the kiosks row's audit_heads (central/fleet/audit_heads.py)
 
 
 @dataclass(frozen=True)
@@ -293,6 +309,12 @@ def evaluate(rule: Any, k: KioskView, ctx: Context, holding: set[str]) -> list[F
         why = is_offline(k, ctx)
         return [Finding(rule.id, why is not None, {"reason": why, **what(rule, {"reason": why})} if why else {})]
     st = k.state or {}
+    if isinstance(rule, AuditRollbackRule):
+        rb = (k.audit or {}).get("rollback")
+        if not isinstance(rb, dict):
+            return [Finding(rule.id, False)]
+        vals = {"why": rb.get("why") or "", "from": rb.get("from"), "to": rb.get("to")}
+        return [Finding(rule.id, True, {**what(rule, vals), **vals})]
     if isinstance(rule, ComponentRule):
         comps = st.get("components") or {}
         names = sorted(comps) if rule.component == "*" else [rule.component]

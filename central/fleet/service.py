@@ -41,7 +41,11 @@ class Monitor:
         self.engine = engine
         self.evaluator = Evaluator(engine, ruleset, cfg, clock=clock)
         self.ingest = Ingest(engine, cfg, client_id=client_id, on_change=self.evaluator.poke, clock=clock)
-        self.commands = CommandSender(engine, self.ingest.publish, clock=clock)
+        signer = None
+        if cfg.admin.signing_key_file is not None:  # changing commands are signed (kiosk/fleet_signing.py)
+            from central.fleet.commands import key_signer
+            signer = key_signer(cfg.admin.signing_key_file, cfg.admin.key_id)
+        self.commands = CommandSender(engine, self.ingest.publish, clock=clock, signer=signer)
         self.dispatcher = None
         if notify:
             try:
@@ -77,9 +81,13 @@ async def _serve(monitor: Monitor, cfg: FleetConfig, stop: asyncio.Event) -> Non
         await runner.setup()
         await web.TCPSite(runner, cfg.web.listen_host, cfg.web.listen_port).start()
         log.info("dashboard listening", extra={"host": cfg.web.listen_host, "port": cfg.web.listen_port})
+    from kiosk import sdnotify
+
+    ping = asyncio.create_task(sdnotify.keepalive(stop))  # systemd: READY=1, then WATCHDOG=1 from this loop
     try:
         await stop.wait()
     finally:
+        await ping
         if runner is not None:
             await runner.cleanup()
 
