@@ -37,3 +37,19 @@ def test_headless_demo_round_trip(tmp_path):
     assert SAMPLE_CARDS[0].name not in out
     # ... and not because the log scrubber caught it: it marks what it redacts, and had nothing to do
     assert "[id-redacted]" not in out
+    # Every process's log (platform, origin, edge with its agent, fleet monitor, simulator), everything the
+    # fleet monitor stored of the MQTT traffic (each state and event it received) and the broker's own
+    # persistence: no ID number, name or card photo bytes. (The platform's database and the edge's outbox
+    # hold the application by design.)
+    card = SAMPLE_CARDS[0]
+    demo = tmp_path / "demo"
+    places = [*demo.glob("*.log"), demo / "fleet" / "fleet.sqlite3", demo / "fleet" / "mqtt" / "data" / "mosquitto.db"]
+    secrets = {"ID number": card.id_number.encode(), "name": card.name.encode(),
+               "name (JSON-escaped)": card.name.encode("unicode_escape"), "photo": card.photo[:64]}
+    platform_db = b"".join(p.read_bytes() for p in demo.glob("platform.sqlite3*"))
+    assert secrets["ID number"] in platform_db  # the control: where it belongs, this scan does find it
+    for place in places:
+        data = b"".join(p.read_bytes() for p in place.parent.glob(place.name + "*"))  # with -wal/-shm files
+        assert data, f"{place} is missing: the check would prove nothing"
+        leaked = [what for what, secret in secrets.items() if secret in data]
+        assert not leaked, f"{', '.join(leaked)} in {place.relative_to(demo)}"
