@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+from pathlib import Path
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -19,6 +20,10 @@ def _run(args: argparse.Namespace) -> int:
         signal.signal(sig, lambda *_: QTimer.singleShot(0, app.quit))
     window = create_window(args.cfg, edge_url=args.edge)
     app.aboutToQuit.connect(window.shutdown)
+    if args.config:  # a signed config push replaces the file: restart on it when no resident is here
+        from ui.config_watch import ConfigWatch
+
+        window.config_watch = ConfigWatch(window, Path(args.config), app.exit)
     if args.windowed:
         window.resize(1920, 1080)
         window.show()
