@@ -5,6 +5,8 @@ the clock is not trusted. With a trusted clock an expired announcement is refuse
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import timedelta
 
 import paho.mqtt.client as mqtt
@@ -109,5 +111,8 @@ def test_announcements_are_verified_an_expired_one_is_refused_on_a_trusted_clock
                  "the announcement signed with an unpinned key refused")
     assert client.status()["content"]["active_version"] == 1  # neither triggered a sync
 
-    _announce(edge.broker_port, sign_announcement(2, admin_key(edge), edge.key_id))
+    out = subprocess.run([sys.executable, "-m", "kiosk", "admin", "content", "announce", "--version", "2",
+                          "--key", str(edge.key_file), "--key-id", edge.key_id,
+                          "--broker", f"127.0.0.1:{edge.broker_port}"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "announced content version 2" in out.stdout, out.stderr
     wait_until(lambda: client.status()["content"]["active_version"] == 2, what="the announced version synced")

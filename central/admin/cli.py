@@ -50,6 +50,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     from central.admin.config_push import register as register_config_push
     register_config_push(asub)  # kiosk admin config push
+    from central.admin.announce import register as register_announce
+    register_announce(asub)  # kiosk admin content announce
 
 
 def _fail(message: str) -> int:

@@ -34,11 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", type=Path, help="TOML laid over each kiosk's config (its [kiosk] id/site/region stay)")
     p.add_argument("--key", required=True, type=Path, help="admin private key file (`kiosk admin keygen`)")
     p.add_argument("--key-id", required=True)
-    p.add_argument("--broker", required=True, help="host:port")
     p.add_argument("--inventory", type=Path, help="fleet inventory.toml (for --site / --region)")
-    p.add_argument("--ca", type=Path, help="broker CA (TLS)")
-    p.add_argument("--cert", type=Path, help="admin client certificate (TLS)")
-    p.add_argument("--client-key", type=Path, help="admin client certificate's key (TLS)")
+    add_broker_arguments(p)
     p.add_argument("--wait", type=float, default=WAIT_S, help=f"seconds to wait for answers (default {WAIT_S:.0f})")
     p.add_argument("--valid-minutes", type=int, default=60, help="expiry of the signed push")
     p.set_defaults(func=_push)
@@ -62,7 +59,15 @@ def _kiosks(args: argparse.Namespace) -> list[str]:
     return out
 
 
-def _connect(args: argparse.Namespace, on_result: object):  # noqa: ANN202 - paho client
+def add_broker_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--broker", required=True, help="host:port")
+    p.add_argument("--ca", type=Path, help="broker CA (TLS)")
+    p.add_argument("--cert", type=Path, help="admin client certificate (TLS)")
+    p.add_argument("--client-key", type=Path, help="admin client certificate's key (TLS)")
+
+
+def connect(args: argparse.Namespace, on_result: object):  # noqa: ANN202 - paho client
+    """An admin's MQTT 5 connection to the fleet broker (TLS with the admin identity when --ca is given)."""
     import paho.mqtt.client as mqtt
     from paho.mqtt.enums import CallbackAPIVersion
 
@@ -123,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
                 results[r.kiosk_id] = {"result": r.result, "message": r.message, "outcome": r.data.get("outcome")}
                 print(f"{r.kiosk_id}: {_word(r)}: {r.message}", flush=True)
 
-    client = _connect(args, on_result)
+    client = connect(args, on_result)
     try:
         for k in kiosks:
             client.subscribe(fleet_wire.topic(k, fleet_wire.KIND_CMD_RESULT), qos=fleet_wire.QOS)
