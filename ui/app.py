@@ -485,6 +485,9 @@ class KioskWindow(QWidget):
         self._content_timer.stop()
         QApplication.instance().removeEventFilter(self._activity)
         self.session.end("shutdown")
+        session_audit = getattr(self, "session_audit", None)  # set by ui.factory
+        if session_audit is not None:
+            session_audit.close()  # the session's end is written before the process goes
         self._pool.shutdown(wait=True, cancel_futures=True)
         self.health.close()  # a report hanging on the edge is not waited for
         self.shown.close()
