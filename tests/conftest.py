@@ -22,3 +22,16 @@ def free_port() -> int:
 @pytest.fixture
 def port() -> int:
     return free_port()
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored():
+    """Tests that run `kiosk ...` in-process let kiosk.log.setup() point the root logger at that test's
+    captured stderr; put the handlers back so later tests never log into a closed stream."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
