@@ -24,8 +24,10 @@ $(STAMP): pyproject.toml
 demo: debs $(STAMP)
 	$(BIN)/python -m kiosk --log-format text demo
 
+TEST_WORKERS ?= 2
+
 test: debs-test $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --durations=15
 
 bench: debs-bench $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench
