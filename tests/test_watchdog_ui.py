@@ -27,7 +27,8 @@ def test_the_window_pings_from_its_event_loop_and_a_blocked_slot_stops_the_pings
         monkeypatch.delenv("WATCHDOG_PID", raising=False)
         w = kiosk("zh")
         assert w.watchdog.interval_ms == 100
-        assert rec.wait_for("READY=1", timeout=10)
+        # READY=1 goes out from the running event loop: wait with the loop turning, not in a sleep
+        wait_until(qtbot, lambda: any("READY=1" in m.split("\n") for _, m in rec.messages()))
         wait_until(qtbot, lambda: len(rec.pings()) >= 3)
 
         frozen: list[float] = []
