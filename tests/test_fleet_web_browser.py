@@ -74,6 +74,7 @@ def alert_acked(web: WebServer, aid: int) -> bool:
 
 
 def test_dashboard_in_chromium(browser, fleet_web_sqlite: WebServer) -> None:  # noqa: ANN001
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
     web, d = fleet_web_sqlite, browser
     d.get(f"{web.url}/alerts")  # no login: sent to the login page
@@ -99,8 +100,12 @@ def test_dashboard_in_chromium(browser, fleet_web_sqlite: WebServer) -> None:  #
     assert row.get_attribute("data-acked") == "no"
     shot(d, "fleet-alerts.png")
     row.find_element(By.CSS_SELECTOR, f'button[data-ack="{ALERT_A}"]').click()
-    wait_until(lambda: d.find_element(By.CSS_SELECTOR, f'tr[data-alert="{ALERT_A}"]')
-               .get_attribute("data-acked") == "yes", what="the alert row to show acknowledged")
+    def acked_row_shown() -> bool:  # the form posts and the page reloads: the old row may go stale mid-read
+        try:
+            return d.find_element(By.CSS_SELECTOR, f'tr[data-alert="{ALERT_A}"]').get_attribute("data-acked") == "yes"
+        except (StaleElementReferenceException, NoSuchElementException):
+            return False
+    wait_until(acked_row_shown, what="the alert row to show acknowledged")
     assert "admin" in d.find_element(By.CSS_SELECTOR, f'tr[data-alert="{ALERT_A}"]').text
     assert alert_acked(web, ALERT_A)
 
