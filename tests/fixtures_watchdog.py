@@ -49,6 +49,18 @@ class PingRecorder:
             time.sleep(0.02)
         return False
 
+    def sigstop_silences(self, proc, freeze_s: float) -> None:  # noqa: ANN001 - a subprocess.Popen
+        """The whole process frozen (SIGSTOP) sends no ping for `freeze_s`; after SIGCONT pings come back."""
+        import signal
+
+        proc.send_signal(signal.SIGSTOP)
+        stopped = time.monotonic()
+        time.sleep(freeze_s)
+        resumed = time.monotonic()
+        proc.send_signal(signal.SIGCONT)
+        assert self.pings(after=stopped + 0.05, before=resumed) == []
+        assert self.wait_for("WATCHDOG=1", after=resumed, count=2, timeout=10)
+
     def close(self) -> None:
         self._closed.set()
         self._thread.join(2)

@@ -88,13 +88,7 @@ def test_a_stopped_edge_process_stops_pinging_and_resumes_after(tmp_path, platfo
     try:
         assert rec.wait_for("READY=1", timeout=30), (tmp_path / "edge.log").read_text()[-2000:]
         assert rec.wait_for("WATCHDOG=1", count=3, timeout=10)
-        proc.send_signal(signal.SIGSTOP)
-        stopped = time.monotonic()
-        time.sleep(FREEZE_S)
-        resumed = time.monotonic()
-        proc.send_signal(signal.SIGCONT)
-        assert rec.pings(after=stopped + 0.05, before=resumed) == []
-        assert rec.wait_for("WATCHDOG=1", after=resumed, count=2, timeout=10)
+        rec.sigstop_silences(proc, FREEZE_S)  # the whole process frozen: no pings, systemd would kill it
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0
     finally:
