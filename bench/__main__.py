@@ -22,6 +22,7 @@ MODULES = {
     "outbox": "bench.bench_outbox",
     "ui": "bench.bench_ui",
     "fleet": "bench.bench_fleet",
+    "voice": "bench.bench_voice",
 }
 
 

@@ -24,8 +24,9 @@ import threading
 import time
 from pathlib import Path
 
-from bench.fleet_broker import BenchBroker, free_port
+from bench.fleet_broker import BenchBroker
 from bench.stats import percentile
+from kiosk.netutil import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 SIZES = (1000, 5000)

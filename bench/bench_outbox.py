@@ -26,7 +26,7 @@ from edge.forwarder import Forwarder
 from edge.outbox import KIND_APPLICATION, Outbox
 from edge.platform_adapter import HttpPlatformAdapter
 from kiosk import idnumber, wire
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 N = 10_000

@@ -30,7 +30,7 @@ import aiohttp
 from bench.stats import percentile
 from edge.store import ContentStore
 from kiosk import wire
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 from tests.fixtures_edge import install_pack, pack_files, write_config
 
 REPO = Path(__file__).resolve().parent.parent

@@ -28,7 +28,7 @@ from edge.store import ContentStore
 from edge.sync import SyncClient
 from kiosk import manifest as manifest_mod
 from kiosk import signing
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 from tests.fixtures_origin import OriginServer
 
 FILE_SIZE = 500_000

@@ -3,7 +3,7 @@ tap to next screen painted, and the UI process's memory over 20 resident session
 
     QT_QPA_PLATFORM=offscreen python -m bench.bench_ui      (from the repo root)
 
-The demo stack (ui.demo.DemoStack: platform, origin and edge processes, card reader and printer
+The demo stack (ui.demo.stack.DemoStack: platform, origin and edge processes, card reader and printer
 simulators) runs in this process; every measured UI runs in a fresh child process
 (`python -m bench.bench_ui --child MODE CONFIG`), so its start-up and memory are its own.
 
@@ -97,7 +97,7 @@ def _window(config: str) -> tuple[Any, Any, _PaintWatch]:
     from PySide6.QtWidgets import QApplication
 
     from kiosk import config as config_mod
-    from ui.factory import create_window
+    from ui.shell.composition import create_window
 
     app = QApplication.instance() or QApplication(["kiosk-bench"])
     watch = _PaintWatch()
@@ -128,8 +128,8 @@ def _session(w: Any) -> None:
     """One resident, start to end: the card is on the reader already (each new flow reads it again)."""
     from functools import partial
 
-    from ui import screenshots
-    from ui.screenshots import PHONE, SERVICE, wait_for
+    from ui.demo import screenshots
+    from ui.demo.screenshots import PHONE, SERVICE, wait_for
 
     tap = partial(screenshots.tap, w)
 
@@ -163,7 +163,7 @@ def _child_use(config: str) -> dict:
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
-    from ui.screenshots import SERVICE, find_button, tap, wait_for
+    from ui.demo.screenshots import SERVICE, find_button, tap, wait_for
 
     app, w, watch = _window(config)
     w.resize(1920, 1080)
@@ -309,7 +309,7 @@ def _ms(seconds: float) -> float:
 
 def run(cold_runs: int = COLD_RUNS) -> list[dict]:
     from devices.sim.camera_media import face_image
-    from ui.demo import DemoStack
+    from ui.demo.stack import DemoStack
 
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-ui-") as tmp:
         stack = DemoStack(Path(tmp) / "demo")

@@ -7,9 +7,7 @@ from __future__ import annotations
 import resource
 from pathlib import Path
 
-from kiosk.local_broker import LocalBroker, free_port
-
-__all__ = ["BenchBroker", "free_port"]
+from kiosk.local_broker import LocalBroker
 
 
 def raise_nofile() -> int:

@@ -13,6 +13,8 @@ training and the demo. Real regions plug their own platform in behind edge/platf
   number takes the number in the body, never the URL; operator listings show masked IDs.
 - It also keeps social-insurance payment records (one per person, month and kind), which an
   operator adds (`kiosk platform add-payments`) and the edge searches by ID number.
+- Approving an application issues its documents (central/documents.py) in the same transaction; the
+  edge lists them and fetches one as an A4 PDF, rendered on request and never stored.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ import json
 import logging
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from aiohttp import web
 
+from central import documents
 from kiosk import idnumber, wire
 from kiosk.durable import write_transaction
 
@@ -93,8 +96,6 @@ TRANSITIONS = {
     wire.STATUS_APPROVED: (),
     wire.STATUS_REJECTED: (),
 }
-_KEY_RE = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
-_TRACKING_RE = re.compile(r"^[A-Z0-9\-]{6,40}$")
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 MAX_AMOUNT = Decimal(100_000)   # yuan: a sanity bound far above any contribution
 MAX_PAYMENTS_PER_CALL = 600      # 25 years x 2 kinds x 12 months
@@ -111,6 +112,7 @@ class PlatformDB:
         for pragma in ("journal_mode=WAL", "synchronous=FULL"):
             self._db.execute(f"PRAGMA {pragma}")
         self._db.executescript(_SCHEMA)
+        self._db.executescript(documents.SCHEMA)
 
     def close(self) -> None:
         self._db.close()
@@ -156,7 +158,7 @@ class PlatformDB:
     def intake_application(self, key: str, body: dict, fp: str) -> tuple[int, dict]:
         def store(now: str) -> dict:
             proposed = str(body.get("tracking_number") or "")
-            tracking = proposed if _TRACKING_RE.match(proposed) else wire.new_tracking_number()
+            tracking = proposed if wire.is_tracking_number(proposed) else wire.new_tracking_number()
             while self._db.execute("SELECT 1 FROM applications WHERE tracking_number = ?",
                                    (tracking,)).fetchone():
                 tracking = wire.new_tracking_number()  # another edge proposed the same number
@@ -233,7 +235,7 @@ class PlatformDB:
     def set_status(self, tracking: str, status: str) -> tuple[int, dict]:
         now = wire.now_iso()
         with write_transaction(self._db):
-            row = self._db.execute("SELECT status, history FROM applications WHERE tracking_number = ?",
+            row = self._db.execute("SELECT * FROM applications WHERE tracking_number = ?",
                                    (tracking,)).fetchone()
             if row is None:
                 return 404, wire.error_body("not_found", "no application with this tracking number")
@@ -244,33 +246,36 @@ class PlatformDB:
             history = json.loads(row["history"]) + [{"status": status, "at": now}]
             self._db.execute("UPDATE applications SET status = ?, history = ?, updated_at = ?"
                              " WHERE tracking_number = ?", (status, json.dumps(history), now, tracking))
+            if status == wire.STATUS_APPROVED:  # in the same transaction: approved means issued
+                documents.issue(self._db, row, documents.issue_date())
         return 200, self.get(tracking) or {}
+
+    def find_documents(self, **who: str) -> list[documents.IssuedDocument]:
+        return documents.find(self._db, **who)
+
+    def document_key(self) -> bytes:
+        return documents.signing_key(self._db)
+
+    def verify_document(self, code: str) -> documents.IssuedDocument | None:
+        return documents.verify(self._db, code)
 
 
 def _error(status: int, code: str, message: str, **details: object) -> web.Response:
     return web.json_response(wire.error_body(code, message, **details), status=status)
 
 
-async def _json_body(request: web.Request) -> dict:
+@web.middleware
+async def _bad_requests(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+                        ) -> web.StreamResponse:
+    """A malformed body or idempotency key (the wire's rules, as at the edge) is a 400 that says why."""
     try:
-        body = json.loads(await request.read())
-    except ValueError:
-        raise web.HTTPBadRequest(text=json.dumps(wire.error_body("bad_json", "request body is not JSON")),
-                                 content_type="application/json") from None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text=json.dumps(wire.error_body("bad_json", "request body must be an object")),
-                                 content_type="application/json")
-    return body
+        return await handler(request)
+    except wire.BadRequest as e:
+        return _error(400, e.code, e.message)
 
 
-def _key(request: web.Request) -> str:
-    key = request.headers.get(wire.IDEMPOTENCY_HEADER, "")
-    if not _KEY_RE.match(key):
-        raise web.HTTPBadRequest(
-            text=json.dumps(wire.error_body("idempotency_key_required",
-                                            "an Idempotency-Key header of 8-128 characters [A-Za-z0-9_.:-] is required")),
-            content_type="application/json")
-    return key
+async def _json_body(request: web.Request) -> dict:
+    return wire.json_object(await request.read())
 
 
 def _application_problems(body: dict) -> list[str]:
@@ -359,7 +364,7 @@ def make_app(db: PlatformDB, latency_s: float = 0.0) -> web.Application:
             await asyncio.sleep(latency_s)
 
     async def post_application(request: web.Request) -> web.Response:
-        key = _key(request)
+        key = wire.idempotency_key(request.headers)
         body = await _json_body(request)
         await delay()
         problems = _application_problems(body)
@@ -372,7 +377,7 @@ def make_app(db: PlatformDB, latency_s: float = 0.0) -> web.Application:
         return web.json_response(doc, status=status)
 
     async def post_feedback(request: web.Request) -> web.Response:
-        key = _key(request)
+        key = wire.idempotency_key(request.headers)
         body = await _json_body(request)
         await delay()
         status, doc = db.intake_feedback(key, body, wire.fingerprint(body))
@@ -427,7 +432,43 @@ def make_app(db: PlatformDB, latency_s: float = 0.0) -> web.Application:
             log.info("status set", extra={"tracking_number": doc["tracking_number"], "status": status})
         return web.json_response(doc, status=code)
 
-    app = web.Application(client_max_size=8 * 1024 * 1024)
+    def who_asks(body: dict) -> dict[str, str]:
+        """A holder's ID number (card) or a tracking number (receipt), from the body, never the URL."""
+        if "id_number" in body:
+            return {"id_number": _valid_id(body)}
+        tracking = body.get("tracking_number")
+        if not wire.is_tracking_number(tracking):
+            raise web.HTTPUnprocessableEntity(
+                text=json.dumps(wire.error_body("bad_request", "give an id_number or a tracking_number")),
+                content_type="application/json")
+        return {"tracking_number": tracking}
+
+    async def search_documents(request: web.Request) -> web.Response:
+        who = who_asks(await _json_body(request))
+        await delay()
+        return web.json_response({"documents": [d.summary() for d in db.find_documents(**who)]})
+
+    async def document_pdf(request: web.Request) -> web.Response:
+        who = who_asks(await _json_body(request))
+        serial = request.match_info["serial"]
+        doc = next((d for d in db.find_documents(**who) if d.serial == serial), None)
+        if doc is None:  # unknown, or not this holder's / this application's: the same answer
+            return _error(404, wire.ERR_NOT_FOUND, "no such document for this resident")
+        if doc.kind in documents.NEEDS_CARD and "id_number" not in who:
+            return _error(422, wire.ERR_CARD_REQUIRED, "this document names its holder: read the ID card")
+        await delay()
+        pdf = await asyncio.get_running_loop().run_in_executor(None, documents.render_pdf, doc, db.document_key())
+        log.info("document rendered", extra={"serial": doc.serial, "kind": doc.kind})
+        return web.Response(body=pdf, content_type="application/pdf")
+
+    async def verify_document(request: web.Request) -> web.Response:
+        code = (await _json_body(request)).get("code")
+        doc = db.verify_document(code) if isinstance(code, str) else None
+        if doc is None:
+            return web.json_response({"valid": False})
+        return web.json_response({"valid": True, **doc.summary()})
+
+    app = web.Application(client_max_size=8 * 1024 * 1024, middlewares=[_bad_requests])
     app.router.add_post(wire.PLATFORM_APPLICATIONS, post_application)
     app.router.add_get(wire.PLATFORM_APPLICATIONS, list_applications)
     app.router.add_get(PLATFORM_STATS, intake_stats)
@@ -437,6 +478,9 @@ def make_app(db: PlatformDB, latency_s: float = 0.0) -> web.Application:
     app.router.add_post(wire.PLATFORM_FEEDBACK, post_feedback)
     app.router.add_post(wire.PLATFORM_PAYMENTS, add_payments)
     app.router.add_post(wire.PLATFORM_PAYMENTS_SEARCH, search_payments)
+    app.router.add_post(wire.PLATFORM_DOCUMENTS_SEARCH, search_documents)
+    app.router.add_post(wire.PLATFORM_DOCUMENT_PDF, document_pdf)
+    app.router.add_post(wire.PLATFORM_DOCUMENT_VERIFY, verify_document)
     return app
 
 

@@ -34,13 +34,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from aiohttp import web
+from pydantic import ValidationError
 
+from edge.api_request import KIOSK_ID, ApiError, json_body
 from edge.outbox import KIND_APPLICATION, KIND_FEEDBACK, IdempotencyConflict, Outbox, Submission
 from edge.payment_cache import PaymentCache
-from edge.platform_adapter import ApplicationStatus, PlatformAdapter, PlatformError
+from edge.platform_adapter import ApplicationStatus, PlatformAdapter, PlatformError, PlatformRejected
 from edge.storage import StorageGuard, is_disk_full
 from edge.submission_check import field_problem, validate_feedback, validate_submission
-from kiosk import audit, idnumber, wire
+from kiosk import audit, fleet_wire, idnumber, wire
 from kiosk.config import Config, KioskClient
 from kiosk.content import Pack, PackError, Service, load_pack
 from kiosk.manifest import FileEntry, Manifest
@@ -50,11 +52,10 @@ if TYPE_CHECKING:
     from edge.kiosk_commands import KioskCommandRelay
     from edge.store import Snapshot
     from edge.sync import SyncClient
+    from kiosk.trusted_time import TrustedClock
 
 log = logging.getLogger(__name__)
 
-_KEY_RE = re.compile(r"^[A-Za-z0-9_.:\-]{8,128}$")
-_TRACKING_RE = re.compile(r"^[A-Za-z0-9\-]{4,40}$")
 MAX_BODY = 4 << 20      # a submission with a photo, base64
 _SMALL_FILE = 256 << 10  # files up to this size are cached in memory by hash
 _CACHE_BYTES = 64 << 20
@@ -67,14 +68,6 @@ class Store(Protocol):
     def active_version(self) -> int | None: ...
     def active_manifest(self) -> Manifest | None: ...
     def snapshot(self) -> Snapshot | None: ...
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, *, headers: dict[str, str] | None = None,
-                 **details: object) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.details = status, code, message, details
-        self.headers = headers or {}
 
 
 # --- content --------------------------------------------------------------------------------------
@@ -211,6 +204,8 @@ async def _errors(request: web.Request, handler: Callable[[web.Request], Awaitab
         return await handler(request)
     except ApiError as e:
         return _error_response(e.status, e.code, e.message, headers=e.headers, **e.details)
+    except wire.BadRequest as e:  # a malformed body or idempotency key (the wire's rules)
+        return _error_response(400, e.code, e.message)
     except web.HTTPException as e:
         if e.status < 400:
             raise
@@ -221,8 +216,24 @@ async def _errors(request: web.Request, handler: Callable[[web.Request], Awaitab
 
 
 # --- callers ---------------------------------------------------------------------------------------
-KIOSK_ID = web.RequestKey("kiosk_id", str | None)  # the token's kiosk; None = loopback without a token
 _LOOPBACK = ""  # the rate-limit key of loopback callers without a token (kiosk ids are never empty)
+
+
+def _voice_coverage(raw: Any, problems: list[dict]) -> dict[str, dict[str, int]]:
+    """A health report's optional `voice` (language -> fleet_wire.VoiceCoverage), checked; bad input is a problem."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or len(raw) > 8:
+        problems.append(field_problem("voice", "type", "must be an object of language -> counts"))
+        return {}
+    out = {}
+    for lang, counts in raw.items():
+        try:
+            out[str(lang)[:8]] = fleet_wire.VoiceCoverage.model_validate(counts).model_dump()
+        except ValidationError:
+            problems.append(field_problem(f"voice.{str(lang)[:8]}", "counts",
+                                          "must hold clip, stand_in, synthetic and silent as counts of 0 or more"))
+    return out
 
 
 def _peer_ip(request: web.Request) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
@@ -298,32 +309,10 @@ class LookupBuckets:
         return (1.0 - tokens) / self.rate
 
 
-async def json_body(request: web.Request) -> dict:
-    """The request's JSON object, or a 400 that says what is wrong with it."""
-    try:
-        body = json.loads(await request.read())
-    except (ValueError, UnicodeDecodeError):
-        raise ApiError(400, "bad_json", "the request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "bad_json", "the request body must be a JSON object")
-    return body
-
-
-def _idempotency_key(request: web.Request) -> str:
-    key = request.headers.get(wire.IDEMPOTENCY_HEADER)
-    if not key:
-        raise ApiError(400, "idempotency_key_required",
-                       f"the {wire.IDEMPOTENCY_HEADER} header is required (one key per resident action, "
-                       "reused on every retry)")
-    if not _KEY_RE.match(key):
-        raise ApiError(400, "bad_idempotency_key", "the idempotency key must be 8-128 characters [A-Za-z0-9_.:-]")
-    return key
-
-
 def _accepted(sub: Submission) -> dict:
     """The answer to an accepted submission; a replay of the same key gets this same body."""
     return {"tracking_number": sub.tracking_number, "status": wire.STATUS_QUEUED, "created": sub.created,
-            "forwarded": False}
+            "forwarded": False, wire.SUBMISSION_ACCEPTED_AT: sub.accepted_at}
 
 
 def _app_entry(tracking: str, service_id: str | None, status: str, history: list[dict], as_of: str) -> dict:
@@ -352,12 +341,13 @@ KIOSK_COMMANDS: web.AppKey[KioskCommandRelay] = web.AppKey("kiosk_commands")
 def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, config: Config, *,
              sync: SyncClient | None = None, lookup_adapter: PlatformAdapter | None = None,
              lookup_timeout_s: float = 3.0, payment_cache: PaymentCache | None = None,
-             kiosk_commands: KioskCommandRelay | None = None) -> web.Application:
+             kiosk_commands: KioskCommandRelay | None = None, clock: TrustedClock | None = None) -> web.Application:
     """store: the content store; forwarder: edge.forwarder.Forwarder (WAN state, wake-ups; its adapter
     is used for lookups unless lookup_adapter is given); sync: edge.sync.SyncClient for its state();
     payment_cache: where payment answers are kept for offline lookups (default: a file beside the
     outbox, opened here and closed with the app); kiosk_commands: the relay from the fleet agent to the
-    kiosk UI (default: a new one, at app[KIOSK_COMMANDS])."""
+    kiosk UI (default: a new one, at app[KIOSK_COMMANDS]); clock: the edge's trusted clock, which stamps
+    accepted submissions (without one, none is stamped: receipts then print no time)."""
     content = ContentView(store)
     own_cache = payment_cache is None
     payments_cache = payment_cache or PaymentCache(outbox.path.parent / "payments_cache.sqlite3")
@@ -467,7 +457,9 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
         return {k: d[k] for k in ("id", "category", "title", "summary", "icon")}
 
     async def get_services(request: web.Request) -> web.Response:
-        body, etag = await content.doc("services", lambda p: {"services": [_summary(s) for s in p.services.values()]})
+        # the pack's hotline rides along: receipts print it (kiosk.flows.receipt)
+        body, etag = await content.doc("services", lambda p: {"services": [_summary(s) for s in p.services.values()],
+                                                               "contact": p.contact.to_dict() if p.contact else None})
         return _cached_response(request, body, etag, "application/json")
 
     def get_pack_item(kind: str) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -485,6 +477,13 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
         return _cached_response(request, body, etag, "application/json")
 
     # --- submissions --------------------------------------------------------------------------
+    async def keyed(request: web.Request) -> tuple[str, dict, str, web.Response | None]:
+        """A keyed intake's key, body and fingerprint, and the first answer when it is a replay."""
+        key = wire.idempotency_key(request.headers)
+        body = await json_body(request)
+        fp = wire.fingerprint(body)
+        return key, body, fp, await replay(key, fp)
+
     async def replay(key: str, fp: str) -> web.Response | None:
         try:
             sub = await disk(outbox.existing, key, fp)
@@ -517,10 +516,8 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
         return sub, created
 
     async def post_submission(request: web.Request) -> web.Response:
-        key = _idempotency_key(request)
-        body = await json_body(request)
-        fp = wire.fingerprint(body)
-        if (answer := await replay(key, fp)) is not None:
+        key, body, fp, answer = await keyed(request)
+        if answer is not None:
             return answer
         if body.get("schema") != wire.SUBMISSION_SCHEMA:
             raise ApiError(400, "bad_schema", f"the body's schema must be {wire.SUBMISSION_SCHEMA!r}")
@@ -536,8 +533,10 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
             raise ApiError(422, "invalid_submission",
                            f"{len(problems)} field(s) need attention: " + ", ".join(p["field"] for p in problems),
                            fields=problems)
+        # the clock may ask timedatectl (a subprocess): off the event loop, like the outbox
         sub, created = await queue(key, KIND_APPLICATION, payload, fp, service_id=sid,
-                                   id_number=payload["applicant"]["id_number"])
+                                   id_number=payload["applicant"]["id_number"],
+                                   accepted_at=await disk(clock.stamp) if clock is not None else None)
         if created:
             log.info("submission queued", extra={"tracking_number": sub.tracking_number, "service_id": sid})
         return web.json_response(_accepted(sub), status=201 if created else 200)
@@ -547,7 +546,8 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
         if sub is None or sub.kind != KIND_APPLICATION:
             raise ApiError(404, "not_found", "no submission with this tracking number on this edge")
         return web.json_response(_local_entry(sub, wire.now_iso()) | {
-            "created": sub.created, "forwarded": sub.forwarded_at is not None, "forwarded_at": sub.forwarded_at})
+            "created": sub.created, "forwarded": sub.forwarded_at is not None, "forwarded_at": sub.forwarded_at,
+            wire.SUBMISSION_ACCEPTED_AT: sub.accepted_at})
 
     # --- progress lookup ----------------------------------------------------------------------
     async def post_progress(request: web.Request) -> web.Response:
@@ -563,7 +563,7 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
             local = await disk(outbox.find_by_id, id_number)
             remote = await ask_platform(adapter.search_by_id, id_number) if adapter else UNREACHABLE
         else:
-            if not isinstance(tracking, str) or not _TRACKING_RE.match(tracking):
+            if not wire.is_tracking_number(tracking):
                 raise ApiError(422, "invalid_tracking_number", "tracking_number is not in the expected format")
             sub = await disk(outbox.get, tracking)
             local = [sub] if sub is not None and sub.kind == KIND_APPLICATION else []
@@ -623,12 +623,57 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
         log.info("payments answered from the edge cache", extra={"as_of": as_of, "records": len(payments)})
         return web.json_response({"source": "edge_cache", "as_of": as_of, "payments": payments})
 
+    # --- issued documents (A4 certificates): proxied, never stored at the edge ------------------
+    def document_holder(body: dict) -> dict[str, str]:
+        id_number, tracking = body.get("id_number"), body.get("tracking_number")
+        if (id_number is None) == (tracking is None):
+            raise ApiError(400, "bad_query", "give exactly one of id_number or tracking_number")
+        if id_number is not None:
+            if not isinstance(id_number, str) or not idnumber.is_valid(id_number):
+                raise ApiError(422, "invalid_id_number", "id_number must be a valid 18-character ID number")
+            return {"id_number": id_number.strip().upper()}
+        if not wire.is_tracking_number(tracking):
+            raise ApiError(422, "invalid_tracking_number", "tracking_number is not in the expected format")
+        return {"tracking_number": tracking}
+
+    def documents_offline() -> ApiError:
+        return ApiError(503, wire.ERR_DOCUMENTS_UNREACHABLE,
+                        "the service platform cannot be reached now; please try again later")
+
+    async def post_documents(request: web.Request) -> web.Response:
+        limit_lookups(request)
+        who = document_holder(await json_body(request))
+        found = await ask_platform(functools.partial(adapter.search_documents, **who)) if adapter else UNREACHABLE
+        if found is UNREACHABLE:
+            raise documents_offline()
+        return web.json_response({"source": "platform", "as_of": wire.now_iso(), "documents": found})
+
+    async def post_document_pdf(request: web.Request) -> web.Response:
+        limit_lookups(request)
+        who = document_holder(await json_body(request))
+        serial = request.match_info["serial"]
+
+        def fetch() -> bytes | None | PlatformRejected:
+            try:
+                return adapter.document_pdf(serial, **who)
+            except PlatformRejected as e:  # the platform's own refusal: tell the kiosk why
+                return e
+
+        pdf = await ask_platform(fetch) if adapter else UNREACHABLE
+        if pdf is UNREACHABLE:
+            raise documents_offline()
+        if isinstance(pdf, PlatformRejected):
+            if pdf.code == wire.ERR_CARD_REQUIRED:
+                raise ApiError(403, wire.ERR_CARD_REQUIRED, "this document names its holder: read the ID card")
+            raise ApiError(422, "document_refused", "the platform refused to give this document")
+        if pdf is None:
+            raise ApiError(404, wire.ERR_NOT_FOUND, "no such document for this resident")
+        return web.Response(body=pdf, content_type="application/pdf", headers={"Cache-Control": "no-store"})
+
     # --- feedback and kiosk health ------------------------------------------------------------
     async def post_feedback(request: web.Request) -> web.Response:
-        key = _idempotency_key(request)
-        body = await json_body(request)
-        fp = wire.fingerprint(body)
-        if (answer := await replay(key, fp)) is not None:
+        key, body, fp, answer = await keyed(request)
+        if answer is not None:
             return answer
         try:
             pack = await content.pack()
@@ -655,6 +700,7 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
                         or not isinstance(st.get("code"), str):
                     problems.append(field_problem(f"components.{name}", "status",
                                              "must have level ok|degraded|fault and a code"))
+        voice = _voice_coverage(body.get("voice"), problems)
         if problems:
             raise ApiError(422, "invalid_health", "the health report needs attention", fields=problems)
         caller = request[KIOSK_ID]
@@ -666,12 +712,14 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
         health[kiosk_id] = {"received_at": wire.now_iso(),
                             "components": {str(n)[:40]: {k: str(v)[:200] for k, v in st.items() if k in keep}
                                            for n, st in components.items()}}
+        if voice:
+            health[kiosk_id]["voice"] = voice
         return web.json_response({"ok": True})
 
     # --- receipts the resident has not been shown yet ----------------------------------------
     async def post_shown(request: web.Request) -> web.Response:
         tracking = request.match_info["tracking_number"]
-        if not wire.TRACKING_RE.match(tracking):
+        if not wire.is_tracking_number(tracking):
             raise ApiError(400, "bad_tracking_number", "the tracking number is not in the format TKyymmdd-XXXXXX")
         if not await disk(outbox.mark_shown, tracking):
             raise ApiError(404, wire.ERR_NOT_FOUND, "no submission with this tracking number on this edge")
@@ -709,6 +757,8 @@ def make_app(store: Store | None, outbox: Outbox, forwarder: Forwarder | None, c
     r.add_post(wire.API_SUBMISSION_SHOWN, post_shown)
     r.add_post(wire.API_PROGRESS, post_progress)
     r.add_post(wire.API_PAYMENTS, post_payments)
+    r.add_post(wire.API_DOCUMENTS, post_documents)
+    r.add_post(wire.API_DOCUMENT_PDF, post_document_pdf)
     r.add_post(wire.API_FEEDBACK, post_feedback)
     r.add_post(wire.API_HEALTH, post_health)
     from edge.kiosk_commands import KioskCommandRelay

@@ -121,7 +121,7 @@ async def _serve(cfg: Config, sec: FleetSecurity | None = None) -> int:
         sync = SyncClient.from_config(edge, store, clock=sec.clock)
     app = make_app(store, outbox, forwarder, cfg, sync=sync,
                    lookup_adapter=HttpPlatformAdapter(edge.platform_url, timeout=LOOKUP_TIMEOUT_S),
-                   lookup_timeout_s=LOOKUP_TIMEOUT_S)
+                   lookup_timeout_s=LOOKUP_TIMEOUT_S, clock=sec.clock)
     runner = web.AppRunner(app, access_log=logging.getLogger("edge.access"), access_log_format=ACCESS_LOG_FORMAT,
                            shutdown_timeout=2.0)
     stop = asyncio.Event()

@@ -3,7 +3,7 @@
 One item at a time, in order, each with its idempotency key, so a crash between the platform's
 commit and our ack only leads to a replay the platform answers with the first response. A row
 is deleted only after the platform acknowledged it. While the platform is unreachable the
-forwarder backs off (exponential, full jitter, capped) and reports the WAN as down, with a
+forwarder backs off (kiosk/backoff.py: exponential, jittered, capped) and reports the WAN as down, with a
 status code saying why (unreachable, credentials refused, not the platform answering); the first
 success reports it up again.
 
@@ -29,6 +29,7 @@ from edge.platform_adapter import (
     PlatformUnavailable,
 )
 from kiosk import wire
+from kiosk.backoff import Backoff
 from kiosk.status import Level, Status, StatusSource
 
 log = logging.getLogger(__name__)
@@ -63,12 +64,11 @@ class Forwarder:
                  dead_letter_retention_s: float | None = 30 * 86400.0, rng: random.Random | None = None) -> None:
         self.outbox = outbox
         self.adapter = adapter
-        self.backoff_base_s = backoff_base_s
-        self.backoff_cap_s = backoff_cap_s
+        self.backoff_cap_s = backoff_cap_s  # also the wait after an internal error
         self.idle_poll_s = idle_poll_s
         self.refresh_interval_s = refresh_interval_s
         self.refresh_batch = refresh_batch
-        self._rng = rng or random.Random()  # backoff jitter; tests pass a seeded one
+        self._backoff = Backoff(backoff_base_s, backoff_cap_s, rng)  # tests pass a seeded rng
         self._extra = dict(extra_payload or {})  # e.g. {"edge_id": ...}, added to every delivery
         self.dead_letter_retention_s = dead_letter_retention_s  # None: keep dead letters' data for ever
         self._next_expiry = 0.0
@@ -140,9 +140,8 @@ class Forwarder:
             self.source.set_status(status)
 
     def backoff_s(self) -> float:
-        """Full jitter over an exponentially growing, capped window."""
-        window = min(self.backoff_cap_s, self.backoff_base_s * 2 ** min(self._failures - 1, 30))
-        return self._rng.uniform(window / 2, window)
+        """How long to wait after the current run of failures."""
+        return self._backoff.delay(self._failures)
 
     # --- work ---------------------------------------------------------------------------------
     def _send(self, item: OutboxItem) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from edge.api import KIOSK_ID, ApiError, json_body
+from edge.api_request import KIOSK_ID, ApiError, json_body
 from edge.kiosk_commands import RESULTS, KioskCommandRelay, NotYours, UnknownRequest
 from kiosk import wire
 

@@ -11,7 +11,7 @@ from kiosk.openapi import JSON, error_response, json_response, ref
 
 _KEY = {"name": wire.IDEMPOTENCY_HEADER, "in": "header", "required": True,
         "description": "One key per resident action (e.g. a UUID), reused unchanged on every retry.",
-        "schema": {"type": "string", "pattern": r"^[A-Za-z0-9_.:\-]{8,128}$"}}
+        "schema": {"type": "string", "pattern": f"^{wire.IDEMPOTENCY_KEY_PATTERN}$"}}
 _INM = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
         "description": "The ETag from an earlier answer; 304 if unchanged."}
 _CACHED = {"200": {"description": "OK (ETag = sha256 of the body; Cache-Control: no-cache)",
@@ -31,6 +31,11 @@ _AUTH_DOC = (f"A kiosk on the hall LAN sends `{wire.AUTH_HEADER}: {wire.AUTH_SCH
              "caller on loopback (the one-box hall) may send no token. Anything else, and any unknown token "
              f"(loopback too), is 401 `{wire.ERR_UNAUTHORIZED}`. The peer address is the socket's; "
              "X-Forwarded-For is ignored.")
+
+
+_HOLDER = {"required": True, "content": {JSON: {"schema": {"oneOf": [
+    {"type": "object", "required": ["id_number"], "properties": {"id_number": {"type": "string"}}},
+    {"type": "object", "required": ["tracking_number"], "properties": {"tracking_number": {"type": "string"}}}]}}}}
 
 
 def _path_param(name: str, description: str) -> dict:
@@ -60,7 +65,11 @@ _SCHEMAS = {
     "Accepted": {"type": "object", "required": ["tracking_number", "status", "created", "forwarded"],
                  "properties": {"tracking_number": {"type": "string"}, "status": {"const": wire.STATUS_QUEUED},
                                 "created": {"type": "string", "format": "date-time"},
-                                "forwarded": {"type": "boolean"}}},
+                                "forwarded": {"type": "boolean"},
+                                wire.SUBMISSION_ACCEPTED_AT: {
+                                    "type": ["string", "null"], "format": "date-time",
+                                    "description": "when the edge accepted it, by its trusted clock; null when "
+                                                   "the clock is not trusted (the receipt then prints no time)"}}},
     "Application": {"type": "object", "properties": {
         "tracking_number": {"type": "string"}, "service_id": {"type": ["string", "null"]},
         "status": {"enum": list(wire.STATUSES)},
@@ -87,6 +96,18 @@ _SCHEMAS = {
                   "description": "when the platform gave these records (now, or the cached answer's time)"},
         "payments": {"type": "array", "items": ref("Payment"),
                      "description": f"latest first, at most {wire.PAYMENTS_MAX_MONTHS} months"}}},
+    "Documents": {"type": "object", "required": ["source", "as_of", "documents"], "properties": {
+        "source": {"enum": ["platform"]}, "as_of": {"type": "string", "format": "date-time"},
+        "documents": {"type": "array", "items": {
+            "type": "object", "required": ["serial", "kind", "tracking_number", "issued_on", "title", "needs_card"],
+            "properties": {"serial": {"type": "string"}, "kind": {"type": "string"},
+                           "tracking_number": {"type": "string"}, "service_id": {"type": "string"},
+                           "issued_on": {"type": "string", "format": "date"},
+                           "title": {"type": "object", "properties": {"bo": {"type": "string"}, "zh": {"type": "string"},
+                                                                      "en": {"type": "string"}}},
+                           "needs_card": {"type": "boolean",
+                                          "description": "names its holder: printed only for the card"},
+                           "holder_id_masked": {"type": "string"}}}}}},
     "Feedback": {"type": "object", "required": ["rating"], "properties": {
         "rating": {"type": "integer", "minimum": 1, "maximum": 5},
         "reasons": {"type": "array", "maxItems": 10, "items": {"type": "string", "pattern": "^[a-z0-9_]{1,40}$"}},
@@ -96,7 +117,11 @@ _SCHEMAS = {
         "components": {"type": "object", "additionalProperties": {"type": "object", "required": ["level", "code"],
                        "properties": {"level": {"enum": ["ok", "degraded", "fault"]}, "code": {"type": "string"},
                                       "zh": {"type": "string"}, "bo": {"type": "string"},
-                                      "en": {"type": "string"}, "since": {"type": "string"}}}}}},
+                                      "en": {"type": "string"}, "since": {"type": "string"}}}},
+        "voice": {"type": "object", "description": "per language: prompts heard from a clip, a stand-in clip, "
+                  "a synthetic voice, or not at all (kiosk.fleet_wire.VoiceCoverage)",
+                  "additionalProperties": {"type": "object", "properties": {
+                      k: {"type": "integer", "minimum": 0} for k in ("clip", "stand_in", "synthetic", "silent")}}}}},
     "Unconfirmed": {"type": "object", "required": ["tracking_number", "service_id", "created", "status"],
                     "properties": {"tracking_number": {"type": "string"},
                                    "service_id": {"type": ["string", "null"]},
@@ -210,6 +235,19 @@ def document() -> dict:
                           "429": _RATE_LIMITED,
                           "503": error_response("The platform is unreachable and this edge has no copy "
                                       "(payments_unreachable)")}}},
+        wire.API_DOCUMENTS: {"post": {
+            "summary": "Documents issued to a resident (ID card) or for an application (receipt), from the platform",
+            "requestBody": _HOLDER,
+            "responses": {"200": json_response(ref("Documents"), "OK"), "400": error_response("Neither or both given"),
+                          "422": error_response("Malformed ID or tracking number"), "429": _RATE_LIMITED,
+                          "503": error_response(f"The platform is unreachable ({wire.ERR_DOCUMENTS_UNREACHABLE})")}}},
+        wire.API_DOCUMENT_PDF: {"post": {
+            "summary": "One issued document as an A4 PDF, rendered by the platform (never stored at the edge)",
+            "parameters": [_path_param("serial", "the document's serial number")], "requestBody": _HOLDER,
+            "responses": {"200": {"description": "The PDF", "content": {"application/pdf": {}}},
+                          "403": error_response(f"Names its holder: read the ID card ({wire.ERR_CARD_REQUIRED})"),
+                          "404": error_response("Not this resident's document"), "429": _RATE_LIMITED,
+                          "503": error_response(f"The platform is unreachable ({wire.ERR_DOCUMENTS_UNREACHABLE})")}}},
         wire.API_FEEDBACK: {"post": {
             "summary": "A resident's rating, queued through the outbox",
             "parameters": [_KEY], "requestBody": {"required": True, "content": {JSON: {"schema": ref("Feedback")}}},

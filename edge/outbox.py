@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS submissions (
     status_checked_at TEXT,
     platform_ref      TEXT,
     dead_reason       TEXT,
-    shown_at          TEXT
+    shown_at          TEXT,
+    accepted_at       TEXT
 );
 CREATE INDEX IF NOT EXISTS submissions_id_hash ON submissions(id_hash);
 CREATE TABLE IF NOT EXISTS outbox (
@@ -86,6 +87,7 @@ _ADDED_COLUMNS = (
     ("outbox", "internal_errors", "INTEGER NOT NULL DEFAULT 0", None),
     ("outbox", "dead_at", "REAL", "UPDATE outbox SET dead_at = :now WHERE dead = 1"),
     ("outbox", "wiped_at", "REAL", None),
+    ("submissions", "accepted_at", "TEXT", None),  # older records: when they came is not vouched for
 )
 _INDEXES = "CREATE INDEX IF NOT EXISTS submissions_unshown ON submissions(created) WHERE shown_at IS NULL;"
 
@@ -127,6 +129,9 @@ class Submission:
     status_checked_at: str | None
     platform_ref: str | None
     dead_reason: str | None
+    # The trusted clock's time of acceptance (what a receipt prints); None when it was not verified.
+    # `created` is the system clock's, kept for ordering and retention whatever that clock says.
+    accepted_at: str | None = None
 
     @property
     def final(self) -> bool:
@@ -136,7 +141,8 @@ class Submission:
         return {"tracking_number": self.tracking_number, "kind": self.kind, "service_id": self.service_id,
                 "status": self.status, "history": self.history, "created": self.created,
                 "updated": self.updated, "forwarded_at": self.forwarded_at,
-                "status_checked_at": self.status_checked_at, "dead_reason": self.dead_reason}
+                "status_checked_at": self.status_checked_at, "dead_reason": self.dead_reason,
+                "accepted_at": self.accepted_at}
 
 
 @dataclass(frozen=True)
@@ -168,7 +174,7 @@ def load_or_create_key(path: Path) -> bytes:
 def _row_to_submission(r: sqlite3.Row) -> Submission:
     return Submission(r["idempotency_key"], r["tracking_number"], r["kind"], r["service_id"], r["status"],
                       json.loads(r["status_history"]), r["created"], r["updated"], r["forwarded_at"],
-                      r["status_checked_at"], r["platform_ref"], r["dead_reason"])
+                      r["status_checked_at"], r["platform_ref"], r["dead_reason"], r["accepted_at"])
 
 
 class Outbox:
@@ -218,8 +224,10 @@ class Outbox:
 
     # --- intake -------------------------------------------------------------------------------
     def submit(self, idempotency_key: str, kind: str, payload: dict, *, service_id: str | None = None,
-               id_number: str | None = None, fingerprint_: str | None = None) -> tuple[Submission, bool]:
+               id_number: str | None = None, fingerprint_: str | None = None,
+               accepted_at: str | None = None) -> tuple[Submission, bool]:
         """Store durably (returns after the commit is on disk) and return (record, created).
+        `accepted_at`: the trusted time now (TrustedClock.stamp()), None when the clock is not verified.
 
         `fingerprint_` identifies what the client sent (defaults to the payload's hash): the same
         key with the same fingerprint returns the existing record; with another, IdempotencyConflict.
@@ -243,10 +251,10 @@ class Outbox:
                 try:
                     self._db.execute(
                         "INSERT INTO submissions (idempotency_key, tracking_number, kind, service_id, id_hash,"
-                        " fingerprint, status, status_history, created, updated)"
-                        " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                        " fingerprint, status, status_history, created, updated, accepted_at)"
+                        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                         (idempotency_key, tracking, kind, service_id, id_hash, fp, wire.STATUS_QUEUED,
-                         history, now, now))
+                         history, now, now, accepted_at))
                     break
                 except sqlite3.IntegrityError:
                     continue

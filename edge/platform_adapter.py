@@ -8,24 +8,21 @@ Every region runs a different platform; the forwarder and the local API only see
   own JSON error code. Retrying the same bytes cannot help; the item becomes a dead letter for staff.
 
 `HttpPlatformAdapter` speaks the reference platform's HTTP API (central/platform.py). It is
-synchronous (stdlib http.client): it runs in the forwarder's thread and in worker threads of
-the API, one keep-alive connection per thread.
+synchronous (kiosk/http_client.py): it runs in the forwarder's thread and in worker threads of
+the API, which share a few keep-alive connections.
 """
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
-import socket
-import threading
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Protocol, TypeVar
 from urllib.parse import quote
 
 from kiosk import wire
-from kiosk.http_json import Endpoint, encode_request
+from kiosk.http_client import HttpClient, Unreachable, json_request
 
 _Item = TypeVar("_Item")
 
@@ -110,6 +107,16 @@ class PlatformAdapter(Protocol):
         months; [] when the platform has none."""
         ...
 
+    def search_documents(self, **who: str) -> list[dict]:
+        """Documents issued to a holder (id_number=) or for an application (tracking_number=): their
+        summaries (central/documents.IssuedDocument.summary), nothing that names the holder."""
+        ...
+
+    def document_pdf(self, serial: str, **who: str) -> bytes | None:
+        """One document as a PDF; None when the platform has no such document for `who`. A document
+        that names its holder asked for by tracking number is PlatformRejected(wire.ERR_CARD_REQUIRED)."""
+        ...
+
 
 def _status_from(d: dict) -> ApplicationStatus:
     status = str(d["status"])
@@ -142,51 +149,22 @@ class HttpPlatformAdapter:
     """The reference platform over HTTP(S). `timeout` bounds connect and each read."""
 
     def __init__(self, base_url: str, timeout: float = 10.0) -> None:
-        self._endpoint = Endpoint.parse(base_url, "platform")
-        self.timeout = timeout
-        self._local = threading.local()
-
-    def _conn(self) -> http.client.HTTPConnection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._local.conn = self._endpoint.connect(self.timeout)
-        return conn
-
-    def _drop(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
-            conn.close()
-            self._local.conn = None
+        self._http = HttpClient(base_url, "platform", timeout=timeout)
 
     def close(self) -> None:
-        """Close the calling thread's connection (each thread keeps its own)."""
-        self._drop()
+        """Close the idle connections (the adapter stays usable)."""
+        self._http.close()
 
     def _request(self, method: str, path: str, body: dict | None = None,
                  key: str | None = None) -> tuple[int, dict]:
-        data, headers = encode_request(body, key)
-        # Every request is safe to repeat (reads, or writes with an idempotency key), so a keep-alive
-        # connection the server closed meanwhile is retried once on a fresh one.
-        for attempt in (1, 2):
-            reused = getattr(self._local, "conn", None) is not None
-            conn = self._conn()
-            try:
-                conn.request(method, self._endpoint.prefix + path, body=data, headers=headers)
-                resp = conn.getresponse()
-                raw = resp.read()
-                status = resp.status
-                if resp.will_close:
-                    self._drop()
-                break
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
-                self._drop()
-                if reused and attempt == 1:
-                    continue
-                raise PlatformUnavailable(f"connection lost: {type(e).__name__}") from None
-            except (OSError, http.client.HTTPException) as e:
-                self._drop()
-                kind = "timeout" if isinstance(e, socket.timeout | TimeoutError) else type(e).__name__
-                raise PlatformUnavailable(f"platform unreachable: {kind}") from None
+        data, headers = json_request(body, key)
+        # Every request is safe to send twice (reads, searches, writes with an idempotency key), so one
+        # whose connection broke is sent once more on a new one.
+        try:
+            resp = self._http.request(method, path, body=data, headers=headers, idempotent=True)
+        except Unreachable as e:
+            raise PlatformUnavailable(f"platform unreachable: {e}") from None
+        status, raw = resp.status, resp.data
         try:
             doc = json.loads(raw) if raw else {}
         except ValueError:
@@ -258,3 +236,44 @@ class HttpPlatformAdapter:
 
     def search_payments(self, id_number: str) -> list[PaymentRecord]:
         return self._search(wire.PLATFORM_PAYMENTS_SEARCH, id_number, "payments", _payment_from, "payments")
+
+    def search_documents(self, **who: str) -> list[dict]:
+        status, doc = self._request("POST", wire.PLATFORM_DOCUMENTS_SEARCH, who)
+        if status != 200:
+            raise self._refusal(status, doc)
+        try:
+            return [_document_from(d) for d in doc["documents"]]
+        except (KeyError, TypeError, ValueError):
+            raise PlatformUnavailable("platform sent a malformed documents result") from None
+
+    def document_pdf(self, serial: str, **who: str) -> bytes | None:
+        path = wire.PLATFORM_DOCUMENT_PDF.format(serial=quote(serial, safe=""))
+        data, headers = json_request(who, None)
+        try:
+            resp = self._http.request("POST", path, body=data, headers=headers, idempotent=True)
+        except Unreachable as e:
+            raise PlatformUnavailable(f"platform unreachable: {e}") from None
+        if resp.status == 200 and resp.data.startswith(b"%PDF-"):
+            return resp.data
+        try:
+            doc = json.loads(resp.data) if resp.data else None
+        except ValueError:
+            doc = None
+        if resp.status >= 500 or not isinstance(doc, dict):
+            raise PlatformUnavailable(f"platform answered HTTP {resp.status} without a PDF", UNAVAILABLE_UNEXPECTED)
+        err = doc.get("error")
+        if resp.status == 404 and isinstance(err, dict) and err.get("code") == wire.ERR_NOT_FOUND:
+            return None
+        raise self._refusal(resp.status, doc)
+
+
+def _document_from(d: dict) -> dict:
+    """A document summary, checked: what the kiosk lists and speaks."""
+    title = d["title"]
+    if not all(isinstance(d[k], str) and d[k] for k in ("serial", "kind", "tracking_number", "issued_on")) \
+            or not isinstance(title, dict) or not all(isinstance(title.get(lang), str) for lang in ("bo", "zh")):
+        raise ValueError("bad document summary")
+    return {"serial": d["serial"], "kind": d["kind"], "tracking_number": d["tracking_number"],
+            "service_id": str(d.get("service_id", "")), "issued_on": d["issued_on"],
+            "title": {k: str(v) for k, v in title.items()}, "needs_card": bool(d.get("needs_card")),
+            "holder_id_masked": str(d.get("holder_id_masked", ""))}

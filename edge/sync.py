@@ -28,6 +28,7 @@ from edge.origin_client import OriginClient, OriginError
 from edge.store import ContentStore, StoreError
 from kiosk import audit, wire
 from kiosk import manifest as manifest_mod
+from kiosk.backoff import Backoff
 from kiosk.config import EdgeSection
 from kiosk.manifest import FileEntry, Manifest, ManifestError
 from kiosk.signing import Envelope, EnvelopeError, verify
@@ -116,13 +117,16 @@ class SyncClient:
     def __init__(self, store: ContentStore, origin_url: str, *, pinned_keys: dict[str, str],
                  allow_unsigned: bool = False, timeout: float = 20.0, poll_interval_s: float = 300.0,
                  failing_after_s: float | None = None, concurrency: int = 4,
-                 on_event: EventSink | None = None, clock: TrustedClock | None = None) -> None:
+                 on_event: EventSink | None = None, clock: TrustedClock | None = None,
+                 rng: random.Random | None = None) -> None:
         self.store = store
         self.clock = clock  # expiry by trusted time (None: the system clock, as before)
         self.origin_url = origin_url
         self.pinned_keys = dict(pinned_keys)
         self.allow_unsigned = allow_unsigned
         self.poll_interval_s = poll_interval_s
+        # After failures: the first retry within 1.25-2.5 s, growing up to the poll interval.
+        self._retry_wait = Backoff(min(poll_interval_s, 5.0) / 2, poll_interval_s, rng)
         # How long the origin may stay unreachable before the status says so.
         self.failing_after_s = failing_after_s if failing_after_s is not None else 3 * poll_interval_s
         self.on_event = on_event
@@ -409,13 +413,9 @@ class SyncClient:
         self._wake.set()
 
     def next_delay(self) -> float:
-        """Poll interval after a success or refusal; after failures exponential backoff with
-        jitter, capped at the poll interval, so a flapping link is retried soon but not hammered."""
-        if not self._backoff:
-            return self.poll_interval_s
-        base = min(self.poll_interval_s, 5.0) / 2  # first retry within 1.25-2.5 s
-        delay = min(self.poll_interval_s, base * 2 ** (self._backoff - 1))
-        return random.uniform(delay / 2, delay)
+        """Poll interval after a success or refusal; after failures the backoff, capped at the poll
+        interval, so a flapping link is retried soon but not hammered."""
+        return self._retry_wait.delay(self._backoff) if self._backoff else self.poll_interval_s
 
     def run(self, stop: threading.Event) -> None:
         """Sync at once, then every poll interval, until `stop` is set."""

@@ -28,8 +28,8 @@ GROUPS: dict[str, str] = {
     "origin": "central.origin_server",
     "fleet": "central.fleet.cli",
     "audit": "kiosk.audit_cli",
-    "ui": "ui.cli",
-    "demo": "ui.demo",
+    "ui": "ui.shell.cli",
+    "demo": "ui.demo.cli",
     "provision": "provisioning.cli",
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -22,6 +23,22 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class HallName(_Section):
+    """The hall's name as residents know it (printed on receipts): in both languages, or not at all."""
+    bo: str = ""
+    zh: str = ""
+
+    def get(self, lang: str) -> str:
+        """The name in `lang` ("" when none is set), like a content pack's Text."""
+        return getattr(self, lang, "") if lang in ("bo", "zh") else ""
+
+    @model_validator(mode="after")
+    def _both(self) -> HallName:
+        if bool(self.bo.strip()) != bool(self.zh.strip()):
+            raise ValueError("give the hall's name in both bo and zh (a receipt prints both), or neither")
+        return self
+
+
 class KioskSection(_Section):
     id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")] = "dev-kiosk"
     name: str = "Development kiosk"
@@ -32,6 +49,22 @@ class KioskSection(_Section):
     # Where the kiosk is: signed fleet commands may target a site or a region instead of one kiosk id.
     site: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{0,64}$")] = ""
     region: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{0,64}$")] = ""
+    hall_name: HallName = HallName()
+    # Receipts print the edge's trusted UTC time in the hall's zone, whatever zone the box was installed with.
+    timezone: str = "Asia/Shanghai"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a time zone name (e.g. Asia/Shanghai)") from None
+        return v
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 class CardReaderSection(_Section):
@@ -60,11 +93,18 @@ class VoiceSection(_Section):
     tts_voice: str = "cmn-latn-pinyin"
     cache_dir: Path = Path("/var/cache/kiosk/tts")
     player: str = "aplay"
+    synthetic_bo: bool = False  # Tibetan without a clip read by the synthetic voice (unrated: off by default)
+
+
+class A4PrinterSection(_Section):
+    queue: Annotated[str, Field(min_length=1)]  # the CUPS queue of the hall's A4 printer
+    server: str | None = None  # host:port of the CUPS scheduler; None = the system's (CUPS_SERVER, localhost)
 
 
 class DevicesSection(_Section):
     card_reader: CardReaderSection = CardReaderSection()
     printer: PrinterSection = PrinterSection()
+    a4_printer: A4PrinterSection | None = None  # absent: no A4 printer, no "print my certificate" tile
     camera: CameraSection = CameraSection()
     voice: VoiceSection = VoiceSection()
 

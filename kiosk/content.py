@@ -8,8 +8,11 @@ Pack layout (all UTF-8; TOML for structure, Markdown for guides):
     services/<id>.toml      one service definition each
     guides/<id>.<lang>.md   guide text per language
     forms/<id>.toml         a printable blank form
-    prompts.toml            [<prompt_id>] bo, zh, en, optional clip_bo / clip_zh = "audio/<lang>/<f>.wav"
-    audio/<lang>/*.wav      recorded clips (optional)
+    prompts.toml            [<prompt_id>] bo, zh, en, optional spoken = {bo = "word word"},
+                            optional clip_bo / clip_zh = "audio/<lang>/<f>.wav" (an explicit clip)
+    clips/<lang>/<key>.wav  a recorded clip by convention (key: a prompt id or service.<id>.title), with
+    clips/<lang>/<key>.json its sidecar (ClipMeta: text hash, origin, loudness, length)
+    audio/<lang>/*.wav      explicitly named clips (optional)
     images/*.png            icons (optional)
 """
 
@@ -22,6 +25,8 @@ from kiosk.content_markdown import Block, parse_markdown
 from kiosk.content_model import (
     CARD_FIELDS,
     CATEGORIES,
+    CLIP_LUFS,
+    CLIP_SCHEMA,
     FIELD_TYPES,
     IDENTIFY_METHODS,
     LANGS,
@@ -31,6 +36,9 @@ from kiosk.content_model import (
     STEP_KINDS,
     BlankForm,
     Choice,
+    ClipMeta,
+    ClipState,
+    Contact,
     Field,
     FormField,
     Guide,
@@ -38,16 +46,19 @@ from kiosk.content_model import (
     Problem,
     Prompt,
     Service,
+    SpokenText,
     Step,
     Text,
+    text_hash,
+    title_key,
 )
 
 # The demo pack in a source checkout (tests, `kiosk demo`); production kiosks get packs by sync.
 DEMO_PACK_DIR = Path(__file__).resolve().parent.parent / "content" / "demo"
 
 __all__ = [
-    "CARD_FIELDS", "CATEGORIES", "DEMO_PACK_DIR", "FIELD_TYPES", "IDENTIFY_METHODS", "LANGS", "LOOKUP_QUERIES",
-    "REQUIRED_LANGS", "REQUIRED_PROMPTS", "STEP_KINDS", "BlankForm", "Block", "Choice", "Field", "FormField",
-    "Guide", "Pack", "PackError", "Problem", "Prompt", "Service", "Step", "Text", "load_pack", "pack_files",
-    "parse_markdown",
+    "CARD_FIELDS", "CATEGORIES", "CLIP_LUFS", "CLIP_SCHEMA", "DEMO_PACK_DIR", "FIELD_TYPES", "IDENTIFY_METHODS",
+    "LANGS", "LOOKUP_QUERIES", "REQUIRED_LANGS", "REQUIRED_PROMPTS", "STEP_KINDS", "BlankForm", "Block", "Choice",
+    "ClipMeta", "ClipState", "Contact", "Field", "FormField", "Guide", "Pack", "PackError", "Problem", "Prompt",
+    "Service", "SpokenText", "Step", "Text", "load_pack", "pack_files", "parse_markdown", "text_hash", "title_key",
 ]

@@ -1,16 +1,22 @@
-"""The content model: what a pack says, as frozen dataclasses that travel as JSON.
+"""The content model: what a pack says, as frozen pydantic models that travel as JSON.
 
 The edge loads a pack from disk (kiosk.content_load) and sends services, guides, forms and prompts
-to the kiosk UI as `to_dict()` JSON; the UI rebuilds the same objects with `from_dict()`. Nothing
-here touches the disk except `Pack.clip_path`, which only joins paths.
+to the kiosk UI as `to_dict()` JSON (`model_dump`); the UI rebuilds the same objects with
+`from_dict()` (`model_validate`). The rules an author must follow are checked by the loader on the
+pack's sources; these models only describe the result. Nothing here touches the disk except
+`Pack.clip_path`, which only joins paths.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from dataclasses import dataclass, field
+import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict
 
 from kiosk.content_markdown import Block, parse_markdown
 
@@ -34,30 +40,55 @@ REQUIRED_PROMPTS = (
     "language_switched", "need_help_counter",
 )
 
+# Recorded clips: clips/<lang>/<key>.wav beside a clips/<lang>/<key>.json sidecar (ClipMeta).
+CLIP_SCHEMA = "kiosk.clip/1"
+CLIP_LUFS = -23.0  # one loudness target for the whole pack (EBU R128), so no prompt is louder than another
+ClipOrigin = Literal["recorded", "imported", "stand-in"]  # stand-in: a placeholder, never a native recording
+ClipState = Literal["clip", "stale", "missing"]
 
-@dataclass(frozen=True)
-class Text:
+
+def text_hash(text: str) -> str:
+    """What a clip's sidecar remembers of the words it speaks: sha256 of the NFC-normalised, stripped text."""
+    return hashlib.sha256(unicodedata.normalize("NFC", text.strip()).encode("utf-8")).hexdigest()
+
+
+def title_key(service_id: str) -> str:
+    """The clip key of a service's title (prompt ids never contain a dot, so the two cannot clash)."""
+    return f"service.{service_id}.title"
+
+
+class _Model(BaseModel):
+    """Frozen, and constructible positionally like the dataclasses these models replaced."""
+
+    model_config = ConfigDict(frozen=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        names = list(type(self).model_fields)
+        if len(args) > len(names):
+            raise TypeError(f"{type(self).__name__} takes at most {len(names)} positional arguments")
+        super().__init__(**dict(zip(names, args, strict=False)), **kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form the edge serves."""
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Self:
+        """Back from the JSON form (pydantic.ValidationError if it is not one)."""
+        return cls.model_validate(d)
+
+
+class Text(_Model):
     """One piece of resident-facing text in every kiosk language."""
 
-    bo: str
-    zh: str
+    bo: str = ""
+    zh: str = ""
     en: str = ""
 
     def get(self, lang: str) -> str:
         """The text in `lang`; a missing translation falls back to Chinese, then English."""
         own = getattr(self, lang, "") if lang in LANGS else ""
         return own or self.zh or self.en
-
-    def to_dict(self) -> dict[str, str]:
-        return {"bo": self.bo, "zh": self.zh, "en": self.en}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Text:
-        return cls(str(d.get("bo", "")), str(d.get("zh", "")), str(d.get("en", "")))
-
-
-def _opt_text(d: dict[str, Any] | None) -> Text | None:
-    return Text.from_dict(d) if d else None
 
 
 # Service categories in home-screen order.
@@ -73,21 +104,26 @@ CATEGORIES: dict[str, Text] = {
 }
 
 
-@dataclass(frozen=True)
-class Choice:
+class ClipMeta(_Model):
+    """A recorded clip's sidecar: which text it speaks (its hash), where it came from, how loud and long."""
+
+    text_sha256: str
+    origin: ClipOrigin
+    lufs: float
+    duration_s: float
+    made_at: str = ""  # UTC ISO-8601
+
+    def sidecar_bytes(self) -> bytes:
+        """The sidecar file's contents (clips/<lang>/<key>.json)."""
+        return json.dumps({"schema": CLIP_SCHEMA, **self.to_dict()}, ensure_ascii=False, indent=1).encode()
+
+
+class Choice(_Model):
     value: str
     label: Text
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "label": self.label.to_dict()}
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Choice:
-        return cls(str(d["value"]), Text.from_dict(d["label"]))
-
-
-@dataclass(frozen=True)
-class Field:
+class Field(_Model):
     """One form field. With `source` it is filled from the ID card and read-only."""
 
     id: str
@@ -98,8 +134,8 @@ class Field:
     pattern: str | None = None
     min_length: int | None = None
     max_length: int | None = None
-    min: float | None = None
-    max: float | None = None
+    min: int | float | None = None
+    max: int | float | None = None
     choices: tuple[Choice, ...] = ()
     hint: Text | None = None
 
@@ -107,25 +143,8 @@ class Field:
     def read_only(self) -> bool:
         return self.source is not None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "label": self.label.to_dict(), "type": self.type, "source": self.source,
-                "required": self.required, "pattern": self.pattern, "min_length": self.min_length,
-                "max_length": self.max_length, "min": self.min, "max": self.max,
-                "choices": [c.to_dict() for c in self.choices],
-                "hint": self.hint.to_dict() if self.hint else None}
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Field:
-        return cls(id=str(d["id"]), label=Text.from_dict(d["label"]), type=str(d.get("type", "text")),
-                   source=d.get("source"), required=bool(d.get("required", False)),
-                   pattern=d.get("pattern"), min_length=d.get("min_length"), max_length=d.get("max_length"),
-                   min=d.get("min"), max=d.get("max"),
-                   choices=tuple(Choice.from_dict(c) for c in d.get("choices") or ()),
-                   hint=_opt_text(d.get("hint")))
-
-
-@dataclass(frozen=True)
-class Step:
+class Step(_Model):
     """One step of a service. Only the attributes of its kind are meaningful (see the loader)."""
 
     kind: str
@@ -135,19 +154,8 @@ class Step:
     query: str | None = None             # lookup
     prompt: str | None = None            # any: a prompt id spoken on arrival instead of the default
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "methods": list(self.methods), "fields": [f.to_dict() for f in self.fields],
-                "required": self.required, "query": self.query, "prompt": self.prompt}
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Step:
-        return cls(kind=str(d["kind"]), methods=tuple(d.get("methods") or ()),
-                   fields=tuple(Field.from_dict(f) for f in d.get("fields") or ()),
-                   required=bool(d.get("required", False)), query=d.get("query"), prompt=d.get("prompt"))
-
-
-@dataclass(frozen=True)
-class Service:
+class Service(_Model):
     id: str
     category: str
     title: Text
@@ -158,6 +166,11 @@ class Service:
     guide: str | None = None
     form: str | None = None
     icon: str | None = None  # path relative to the pack root
+    processing_time: Text | None = None  # how long the office takes, e.g. 20个工作日 (printed on the receipt)
+    next_steps: Text | None = None       # what happens after submitting
+    spoken_title: dict[str, str] = {}    # lang -> the title's spoken form, words separated by spaces
+    title_clips: dict[str, str] = {}     # lang -> pack-relative WAV of the title
+    title_clip_meta: dict[str, ClipMeta] = {}
 
     @property
     def fields(self) -> tuple[Field, ...]:
@@ -167,25 +180,8 @@ class Service:
     def has_step(self, kind: str) -> bool:
         return any(s.kind == kind for s in self.steps)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "category": self.category, "title": self.title.to_dict(),
-                "summary": self.summary.to_dict(), "steps": [s.to_dict() for s in self.steps],
-                "documents": [t.to_dict() for t in self.documents],
-                "platform_service_code": self.platform_service_code, "guide": self.guide,
-                "form": self.form, "icon": self.icon}
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Service:
-        return cls(id=str(d["id"]), category=str(d["category"]), title=Text.from_dict(d["title"]),
-                   summary=Text.from_dict(d["summary"]),
-                   steps=tuple(Step.from_dict(s) for s in d["steps"]),
-                   documents=tuple(Text.from_dict(t) for t in d.get("documents") or ()),
-                   platform_service_code=d.get("platform_service_code"), guide=d.get("guide"),
-                   form=d.get("form"), icon=d.get("icon"))
-
-
-@dataclass(frozen=True)
-class Guide:
+class Guide(_Model):
     """A service guide: Markdown (headings, paragraphs, bullet and numbered lists) per language."""
 
     id: str
@@ -198,31 +194,15 @@ class Guide:
         """The guide as blocks, for screens, speech and printing."""
         return parse_markdown(self.text(lang))
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "markdown": dict(self.markdown)}
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Guide:
-        return cls(str(d["id"]), {str(k): str(v) for k, v in d["markdown"].items()})
-
-
-@dataclass(frozen=True)
-class FormField:
+class FormField(_Model):
     """One line item of a printable blank form: a label and how many blank lines to leave."""
 
     label: Text
     lines: int = 1
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label.to_dict(), "lines": self.lines}
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> FormField:
-        return cls(Text.from_dict(d["label"]), int(d.get("lines", 1)))
-
-
-@dataclass(frozen=True)
-class BlankForm:
+class BlankForm(_Model):
     """A blank paper form residents take home or fill in at the counter."""
 
     id: str
@@ -230,34 +210,33 @@ class BlankForm:
     fields: tuple[FormField, ...]
     note: Text | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title.to_dict(), "fields": [f.to_dict() for f in self.fields],
-                "note": self.note.to_dict() if self.note else None}
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> BlankForm:
-        return cls(str(d["id"]), Text.from_dict(d["title"]),
-                   tuple(FormField.from_dict(f) for f in d["fields"]), _opt_text(d.get("note")))
-
-
-@dataclass(frozen=True)
-class Prompt:
+class Prompt(_Model):
     """Words the kiosk shows and speaks; `clips` maps a language to a recorded WAV (pack-relative)."""
 
     id: str
     text: Text
-    clips: dict[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "text": self.text.to_dict(), "clips": dict(self.clips)}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Prompt:
-        return cls(str(d["id"]), Text.from_dict(d["text"]), {str(k): str(v) for k, v in (d.get("clips") or {}).items()})
+    clips: dict[str, str] = {}
+    clip_meta: dict[str, ClipMeta] = {}  # lang -> sidecar, for clips that have one
+    spoken: dict[str, str] = {}  # lang -> spoken form: words separated by spaces, numbers spelled out
 
 
-@dataclass(frozen=True)
-class Problem:
+class Contact(_Model):
+    """The platform's hotline, printed on receipts so a resident can follow up."""
+
+    phone: str
+    name: Text
+
+
+class SpokenText(_Model):
+    """One thing the kiosk speaks (a prompt or a service title), as the clip studio lists it."""
+
+    key: str  # a prompt id, or title_key(service id)
+    text: str
+    spoken: str | None = None
+
+
+class Problem(_Model):
     """Something wrong (or, as a warning, worth fixing) in a pack: which file, which key, why."""
 
     file: str
@@ -267,16 +246,8 @@ class Problem:
     def __str__(self) -> str:
         return f"{self.file}: {self.key}: {self.reason}" if self.key else f"{self.file}: {self.reason}"
 
-    def to_dict(self) -> dict[str, str]:
-        return {"file": self.file, "key": self.key, "reason": self.reason}
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Problem:
-        return cls(str(d["file"]), str(d.get("key", "")), str(d["reason"]))
-
-
-@dataclass(frozen=True)
-class Pack:
+class Pack(_Model):
     pack_id: str
     title: Text
     services: dict[str, Service]  # in home-screen order
@@ -286,34 +257,43 @@ class Pack:
     root: Path
     languages: tuple[str, ...] = REQUIRED_LANGS
     warnings: tuple[Problem, ...] = ()  # accepted, but worth fixing (missing English, unused files)
+    contact: Contact | None = None
 
-    def clip_path(self, prompt_id: str, lang: str) -> Path | None:
-        """The recorded clip for a prompt in `lang`, or None (the voice driver then uses TTS)."""
-        prompt = self.prompts.get(prompt_id)
-        rel = prompt.clips.get(lang) if prompt else None
+    def _spoken(self, key: str) -> tuple[Text, dict[str, str], dict[str, str], dict[str, ClipMeta]] | None:
+        """(text, spoken forms, clips, clip sidecars) of a prompt id or a service-title key."""
+        if (p := self.prompts.get(key)) is not None:
+            return p.text, p.spoken, p.clips, p.clip_meta
+        for s in self.services.values():
+            if title_key(s.id) == key:
+                return s.title, s.spoken_title, s.title_clips, s.title_clip_meta
+        return None
+
+    def clip_path(self, key: str, lang: str) -> Path | None:
+        """The recorded clip for a prompt (or service title) in `lang`, or None (the voice driver then uses TTS)."""
+        found = self._spoken(key)
+        rel = found[2].get(lang) if found else None
         return self.root / rel if rel else None
 
     def missing_clips(self, lang: str) -> list[str]:
         """Prompt ids without a recorded clip in `lang` (reported, never faked)."""
         return [p.id for p in self.prompts.values() if lang not in p.clips]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"pack_id": self.pack_id, "title": self.title.to_dict(),
-                "services": [s.to_dict() for s in self.services.values()],
-                "guides": [g.to_dict() for g in self.guides.values()],
-                "forms": [f.to_dict() for f in self.forms.values()],
-                "prompts": [p.to_dict() for p in self.prompts.values()],
-                "root": str(self.root), "languages": list(self.languages),
-                "warnings": [w.to_dict() for w in self.warnings]}
+    def clip_state(self, key: str, lang: str) -> ClipState:
+        """"stale" when the text changed since the clip was recorded (its sidecar's hash differs)."""
+        found = self._spoken(key)
+        if found is None or lang not in found[2]:
+            return "missing"
+        meta = found[3].get(lang)
+        if meta is not None and meta.text_sha256 != text_hash(getattr(found[0], lang, "")):
+            return "stale"
+        return "clip"
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Pack:
-        services = (Service.from_dict(s) for s in d["services"])
-        guides = (Guide.from_dict(g) for g in d.get("guides") or ())
-        forms = (BlankForm.from_dict(f) for f in d.get("forms") or ())
-        prompts = (Prompt.from_dict(p) for p in d.get("prompts") or ())
-        return cls(pack_id=str(d["pack_id"]), title=Text.from_dict(d["title"]),
-                   services={s.id: s for s in services}, guides={g.id: g for g in guides},
-                   forms={f.id: f for f in forms}, prompts={p.id: p for p in prompts},
-                   root=Path(d.get("root", ".")), languages=tuple(d.get("languages") or REQUIRED_LANGS),
-                   warnings=tuple(Problem.from_dict(w) for w in d.get("warnings") or ()))
+    def spoken_texts(self, lang: str) -> list[SpokenText]:
+        """Every prompt, then every service title, with its text in `lang`: what the clip studio goes through."""
+        keys = [*self.prompts, *(title_key(s) for s in self.services)]
+        out = []
+        for key in keys:
+            text, spoken, _, _ = self._spoken(key) or (Text(), {}, {}, {})
+            if words := getattr(text, lang, ""):
+                out.append(SpokenText(key, words, spoken.get(lang)))
+        return out

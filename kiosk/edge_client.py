@@ -1,25 +1,27 @@
-"""The kiosk UI's synchronous client for its edge node's local API (stdlib http.client only).
+"""The kiosk UI's synchronous client for its edge node's local API (over kiosk/http_client.py).
 
-No event loop needed: the UI calls it from a worker thread. Every call is bounded by `timeout`.
-`submit` and `feedback` carry an idempotency key and retry a dropped connection with the SAME
-key, so a resident's one press never becomes two applications. With a `token` (config `edge.token`)
-every request carries it, as an edge on the hall LAN requires.
+No event loop needed: the UI calls it from worker threads, which share a few keep-alive connections.
+Every call is bounded by `timeout`. `submit` and `feedback` carry an idempotency key and resend a
+request whose connection broke with the SAME key, so a resident's one press never becomes two
+applications. With a `token` (config `edge.token`) every request carries it, as an edge on the hall
+LAN requires.
 """
 
 from __future__ import annotations
 
 import base64
-import http.client
 import json
-import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+import urllib3
+
 from kiosk import wire
-from kiosk.content import BlankForm, Guide, Prompt, Service
-from kiosk.http_json import Endpoint, encode_request
+from kiosk.content import BlankForm, Contact, Guide, Prompt, Service
+from kiosk.http_client import HttpClient, Unreachable, json_request
 
 
 class EdgeError(Exception):
@@ -49,47 +51,36 @@ class EdgeRejected(EdgeError):
 class EdgeClient:
     def __init__(self, base_url: str, timeout: float = 5.0, *, retries: int = 2,
                  cache_bytes: int = 16 << 20, token: str = "") -> None:
-        self._endpoint = Endpoint.parse(base_url, "edge")
+        """`retries`: how often a keyed or read-only request is resent after its connection broke."""
+        self._http = HttpClient(base_url, "edge", timeout=timeout, resends=retries)
         self._auth = {wire.AUTH_HEADER: f"{wire.AUTH_SCHEME} {token}"} if token else {}
-        self.timeout = timeout
-        self.retries = retries
         self._cache: OrderedDict[str, tuple[str, bytes]] = OrderedDict()  # path -> (etag, bytes)
         self._cache_limit = cache_bytes
         self._cache_size = 0
 
     # --- transport ----------------------------------------------------------------------------
-    def _once(self, method: str, path: str, body: bytes | None, headers: dict[str, str],
-              timeout: float | None = None) -> tuple[int, dict[str, str], bytes]:
-        conn = self._endpoint.connect(self.timeout if timeout is None else timeout)
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            resp = conn.getresponse()
-            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
-        finally:
-            conn.close()
+    def _once(self, method: str, path: str, body: bytes | None, headers: Mapping[str, str],
+              **kw: Any) -> urllib3.BaseHTTPResponse:
+        """One exchange with the edge (resends included): what crossed the LAN."""
+        return self._http.request(method, path, body=body, headers=headers, **kw)
 
     def _request(self, method: str, path: str, doc: Any = None, *, key: str | None = None,
-                 headers: dict[str, str] | None = None, retry: bool = False,
-                 timeout: float | None = None) -> tuple[int, dict[str, str], bytes]:
-        body, hdrs = encode_request(doc, key, {**self._auth, **(headers or {})})
-        attempts = 1 + (self.retries if retry else 0)
-        for attempt in range(attempts):
-            try:
-                # (a subclass may override _once without the timeout: pass it only when one is asked for)
-                status, rh, raw = (self._once(method, path, body, hdrs) if timeout is None
-                                   else self._once(method, path, body, hdrs, timeout))
-            except (OSError, http.client.HTTPException) as e:
-                if attempt + 1 < attempts:
-                    time.sleep(0.2 * (attempt + 1))
-                    continue  # same key: the edge answers a replay with the first result
-                raise EdgeUnavailable(f"edge not reachable: {type(e).__name__}") from None
-            break
+                 headers: dict[str, str] | None = None, idempotent: bool = False,
+                 timeout: float | None = None) -> tuple[int, Mapping[str, str], bytes]:
+        """(status, headers, body) of a 2xx/304 answer; a keyed request resent keeps its key, so the edge
+        answers a replay with the first result."""
+        body, hdrs = json_request(doc, key, {**self._auth, **(headers or {})})
+        try:
+            resp = self._once(method, path, body, hdrs, idempotent=idempotent, timeout=timeout)
+        except Unreachable as e:
+            raise EdgeUnavailable(f"edge not reachable: {e}") from None
+        status, raw = resp.status, resp.data
         if status >= 500:
             code, message, _ = self._error(raw, status)
             raise EdgeUnavailable(f"edge answered HTTP {status} ({code}: {message})", code)
         if status >= 400:
-            raise EdgeRejected(status, *self._error(raw, status), retry_after=_seconds(rh.get("retry-after")))
-        return status, rh, raw
+            raise EdgeRejected(status, *self._error(raw, status), retry_after=_seconds(resp.headers.get("retry-after")))
+        return status, resp.headers, raw
 
     @staticmethod
     def _error(raw: bytes, status: int) -> tuple[str, str, dict]:
@@ -140,6 +131,11 @@ class EdgeClient:
         """Summaries in home-screen order: id, category, title, summary, icon."""
         return self._cached_json(wire.API_SERVICES)["services"]
 
+    def contact(self) -> Contact | None:
+        """The active pack's hotline (printed on receipts), or None when the pack has none."""
+        raw = self._cached_json(wire.API_SERVICES).get("contact")
+        return Contact.from_dict(raw) if isinstance(raw, dict) else None
+
     def service(self, service_id: str) -> Service:
         return Service.from_dict(self._cached_json(wire.API_SERVICE.format(service_id=quote(service_id, safe=""))))
 
@@ -167,7 +163,7 @@ class EdgeClient:
                                "applicant": applicant, "lang": lang}
         if photo is not None:
             doc["photo_jpeg_b64"] = base64.b64encode(photo).decode()
-        return self._json("POST", wire.API_SUBMISSIONS, doc, key=idempotency_key or new_key(), retry=True)
+        return self._json("POST", wire.API_SUBMISSIONS, doc, key=idempotency_key or new_key())
 
     def submission(self, tracking_number: str) -> dict:
         return self._json("GET", wire.API_SUBMISSION.format(tracking_number=quote(tracking_number, safe="")))
@@ -185,30 +181,50 @@ class EdgeClient:
         if (id_number is None) == (tracking_number is None):
             raise ValueError("give exactly one of id_number or tracking_number")
         doc = {"id_number": id_number} if id_number is not None else {"tracking_number": tracking_number}
-        return self._json("POST", wire.API_PROGRESS, doc)
+        return self._json("POST", wire.API_PROGRESS, doc, idempotent=True)  # a read
 
     def payments(self, id_number: str) -> dict:
         """{"source": "platform"|"edge_cache", "as_of", "payments": [{"year", "month", "kind", "amount",
         "paid_at", "payer_status"}, ...]}, latest first; the ID goes in the body. EdgeUnavailable with
         code "payments_unreachable" when neither the platform nor the edge's copy can answer."""
-        return self._json("POST", wire.API_PAYMENTS, {"id_number": id_number})
+        return self._json("POST", wire.API_PAYMENTS, {"id_number": id_number}, idempotent=True)  # a read
+
+    def documents(self, *, id_number: str | None = None, tracking_number: str | None = None) -> dict:
+        """{"source": "platform", "as_of", "documents": [{"serial", "kind", "tracking_number", "issued_on",
+        "title": {"bo", "zh", "en"}, "needs_card", ...}]}: documents issued to the card's holder or for the
+        receipt's application. EdgeUnavailable with code "documents_unreachable" when the platform is down."""
+        return self._json("POST", wire.API_DOCUMENTS, _holder(id_number, tracking_number), idempotent=True)
+
+    def document_pdf(self, serial: str, *, id_number: str | None = None,
+                     tracking_number: str | None = None) -> bytes:
+        """One issued document as an A4 PDF. EdgeRejected 403 "card_required" for a document that names
+        its holder asked for by receipt; 404 "not_found" when it is not this resident's."""
+        path = wire.API_DOCUMENT_PDF.format(serial=quote(serial, safe=""))
+        _, _, raw = self._request("POST", path, _holder(id_number, tracking_number), idempotent=True)
+        if not raw.startswith(b"%PDF-"):
+            raise EdgeUnavailable("edge answered without a PDF document")
+        return raw
 
     def feedback(self, rating: int, reasons: list[str] | None = None, service_id: str | None = None,
                  lang: str = "zh", idempotency_key: str | None = None) -> dict:
         doc: dict[str, Any] = {"rating": rating, "reasons": reasons or [], "lang": lang}
         if service_id is not None:
             doc["service_id"] = service_id
-        return self._json("POST", wire.API_FEEDBACK, doc, key=idempotency_key or new_key(), retry=True)
+        return self._json("POST", wire.API_FEEDBACK, doc, key=idempotency_key or new_key())
 
-    def health(self, kiosk_id: str, components: dict[str, dict]) -> None:
-        """Report component statuses (kiosk.status.Status.as_dict() per component)."""
-        self._json("POST", wire.API_HEALTH, {"kiosk_id": kiosk_id, "components": components})
+    def health(self, kiosk_id: str, components: dict[str, dict], *, voice: dict[str, dict] | None = None) -> None:
+        """Report component statuses (kiosk.status.Status.as_dict() per component) and, when known, the voice
+        coverage per language (kiosk.fleet_wire.VoiceCoverage as a dict)."""
+        body: dict[str, Any] = {"kiosk_id": kiosk_id, "components": components}
+        if voice:
+            body["voice"] = voice
+        self._json("POST", wire.API_HEALTH, body)
 
     # --- the fleet agent's requests for this kiosk's UI (edge/kiosk_commands.py) ----------------
     def kiosk_command(self, wait_s: float = 25.0) -> dict | None:
         """Long poll: the next request {"id", "kind", "args", "timeout_s"}, or None after wait_s."""
         status, _, raw = self._request("GET", f"{wire.API_KIOSK_COMMANDS}?wait={wait_s:g}",
-                                       timeout=wait_s + self.timeout)
+                                       timeout=wait_s + self._http.timeout)
         if status == 204:
             return None
         try:
@@ -224,6 +240,12 @@ class EdgeClient:
         """Answer a request taken with kiosk_command (EdgeRejected 404 once it has timed out)."""
         self._json("POST", wire.API_KIOSK_COMMAND_RESULT.format(request_id=quote(request_id, safe="")),
                    {"result": result, "message": message, "data": data or {}})
+
+
+def _holder(id_number: str | None, tracking_number: str | None) -> dict[str, str]:
+    if (id_number is None) == (tracking_number is None):
+        raise ValueError("give exactly one of id_number or tracking_number")
+    return {"id_number": id_number} if id_number is not None else {"tracking_number": tracking_number}
 
 
 def new_key() -> str:

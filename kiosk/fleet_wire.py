@@ -124,6 +124,14 @@ class OutboxState(_Payload):
     unconfirmed: int = 0  # applications whose receipt no resident saw
 
 
+class VoiceCoverage(_Payload):
+    """How one language's prompts and service titles are heard on a kiosk (the UI reports it with its health)."""
+    clip: int = Field(0, ge=0)        # a recorded or imported clip
+    stand_in: int = Field(0, ge=0)    # a stand-in clip: a placeholder, not a native recording
+    synthetic: int = Field(0, ge=0)   # Mandarin TTS, or the synthetic Tibetan voice (unrated)
+    silent: int = Field(0, ge=0)      # no clip and no voice for it (Tibetan with voice.synthetic_bo off)
+
+
 class Inspection(_Payload):
     """A self-test run (the daily inspection, or on command): each check's result."""
     at: str
@@ -151,6 +159,7 @@ class State(_Payload):
     broker_cert_days_left: int | None = None  # the kiosk's own client certificate (TLS); None without one
     last_inspection: Inspection | None = None
     missing_clips: dict[str, int] = {}  # language -> prompts with no recorded clip
+    voice_coverage: dict[str, VoiceCoverage] = {}  # language -> how its prompts are heard
     audit_head: str | None = None
     spool_depth: int = 0
     spool_evicted: int = 0  # events dropped oldest-first because the spool was full, ever

@@ -2,24 +2,20 @@
 
 `CardRecord` is personal data: its repr/str show only the card kind and the masked number, so
 it can never reach a log line or an exception message by accident. The photo is opaque WLT
-data that only closed vendor libraries decode; a deployment that has one registers it with
-`set_photo_decoder`.
+data that only closed vendor libraries decode: the kiosk keeps it as read and does not decode it.
 """
 
 from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 from typing import Any
 
 from kiosk import idnumber, nations
-
-PhotoDecoder = Callable[[bytes], bytes | None]
-_photo_decoder: PhotoDecoder | None = None
 
 # The 2017 foreigner card number: 3-letter nationality + 12 digits, no check character.
 _FOREIGNER_OLD_RE = re.compile(r"^[A-Z]{3}[0-9]{12}$")
@@ -84,11 +80,6 @@ class CardRecord:
             return nations.nation_name(self.nation_code, lang)
         return str(self.extra.get("nationality", ""))
 
-    def photo_image(self) -> bytes | None:
-        """The decoded photo (e.g. BMP/PNG bytes) if a decoder is registered, else None."""
-        decoder = _photo_decoder
-        return decoder(self.photo) if decoder and self.photo else None
-
     def to_form_fields(self, lang: str = "zh") -> dict[str, str]:
         """Card-sourced values for form autofill (gender and nation named in `lang`)."""
         return {
@@ -100,9 +91,3 @@ class CardRecord:
             "id_number": self.id_number,
             "id_masked": self.masked_id,
         }
-
-
-def set_photo_decoder(fn: PhotoDecoder | None) -> None:
-    """Register (or with None, remove) the WLT photo decoder plug-in."""
-    global _photo_decoder
-    _photo_decoder = fn

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from kiosk.lifecycle import child_dies_with_parent
+from kiosk.netutil import free_port
 
 MOSQUITTO = "/usr/sbin/mosquitto"
 
@@ -22,12 +23,6 @@ MOSQUITTO = "/usr/sbin/mosquitto"
 def mosquitto_path() -> str | None:
     """Debian's broker binary (package mosquitto), or None when it is not installed."""
     return MOSQUITTO if Path(MOSQUITTO).exists() else shutil.which("mosquitto")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class LocalBroker:

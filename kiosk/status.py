@@ -43,6 +43,8 @@ class Status:
 
 
 OK = Status(Level.OK, "ok", "正常", "རྒྱུན་ལྡན།", "OK")
+# A device the config leaves out (or whose driver could not be built): said the same way everywhere
+UNAVAILABLE = Status(Level.FAULT, "not_configured", "设备未启用", "སྒྲིག་ཆས་མེད།", "device not configured")
 
 Listener = Callable[[str, Status], None]
 

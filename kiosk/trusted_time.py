@@ -60,6 +60,12 @@ class Reading:
         return self.at is not None
 
     @property
+    def wall_clock_verified(self) -> bool:
+        """The system clock itself is right (NTP, or within the tolerance of a signed time), not merely a
+        lower bound carried forward from a signed time that may have arrived late."""
+        return self.source in ("ntp", "corroborated")
+
+    @property
     def offset_s(self) -> float | None:
         if self.source == "ntp":
             return 0.0
@@ -72,7 +78,7 @@ class Reading:
     def status(self) -> Status:
         if self.behind:
             return ST_BEHIND
-        return ST_TRUSTED if self.source in ("ntp", "corroborated") else ST_NOT_TRUSTED
+        return ST_TRUSTED if self.wall_clock_verified else ST_NOT_TRUSTED
 
     def as_dict(self) -> dict:
         return {"trusted": self.trusted, "source": self.source, "offset_s": self.offset_s,
@@ -148,6 +154,12 @@ class TrustedClock:
 
     def is_trusted(self) -> bool:
         return self.now().trusted
+
+    def stamp(self) -> str | None:
+        """Now as UTC ISO-8601 to the second for a record a resident keeps (a receipt), or None: a time
+        printed must be right, so only a verified wall clock counts, never a lower bound."""
+        r = self.now()
+        return r.system.isoformat(timespec="seconds") if r.wall_clock_verified else None
 
     def expired(self, expires: str | datetime) -> bool:
         """True when `expires` has provably passed: before the trusted time, or (no trusted time) before the

@@ -11,9 +11,14 @@ import hashlib
 import json
 import re
 import secrets
+from collections.abc import Mapping
 from datetime import UTC, datetime
+from typing import TypeGuard
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+# One key per resident action (the kiosk makes a UUID), reused unchanged on every retry.
+IDEMPOTENCY_KEY_PATTERN = r"[A-Za-z0-9_.:\-]{8,128}"
+_IDEMPOTENCY_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
 # Kiosks on the hall LAN send `Authorization: Bearer <token>`; the edge knows each token's SHA-256.
 AUTH_HEADER = "Authorization"
 AUTH_SCHEME = "Bearer"
@@ -39,6 +44,8 @@ API_FEEDBACK = f"{API}/feedback"                # POST (Idempotency-Key required
 API_HEALTH = f"{API}/health"                    # POST: device/UI health from a kiosk
 API_KIOSK_COMMANDS = f"{API}/kiosk/commands"    # GET ?wait=s: the fleet agent's next request for the UI (long poll)
 API_KIOSK_COMMAND_RESULT = f"{API}/kiosk/commands/{{request_id}}/result"  # POST: the UI's answer to it
+API_DOCUMENTS = f"{API}/documents"              # POST {"id_number"} or {"tracking_number"}: issued documents
+API_DOCUMENT_PDF = f"{API}/documents/{{serial}}/pdf"  # POST {"id_number"} or {"tracking_number"}: the A4 PDF
 
 # --- the service platform (edge forwarder -> platform), reached through an adapter ----------
 PLATFORM = "/platform/v1"
@@ -49,6 +56,11 @@ PLATFORM_SET_STATUS = f"{PLATFORM}/applications/{{tracking_number}}/status"  # P
 PLATFORM_FEEDBACK = f"{PLATFORM}/feedback"                                # POST (Idempotency-Key)
 PLATFORM_PAYMENTS = f"{PLATFORM}/payments"                                # POST (operator): add records
 PLATFORM_PAYMENTS_SEARCH = f"{PLATFORM}/payments/search"                  # POST {"id_number"}
+# Documents issued when an application is approved (central/documents.py). Who asks names the holder
+# in the body, never the URL: {"id_number"} (card) or {"tracking_number"} (receipt QR).
+PLATFORM_DOCUMENTS_SEARCH = f"{PLATFORM}/documents/search"                # POST: {"documents": [summary]}
+PLATFORM_DOCUMENT_PDF = f"{PLATFORM}/documents/{{serial}}/pdf"            # POST: application/pdf
+PLATFORM_DOCUMENT_VERIFY = f"{PLATFORM}/documents/verify"                 # POST {"code"}: a scanned QR
 
 # Application states, in the order a resident sees them. "queued" exists only at the edge:
 # stored durably, not yet acknowledged by the platform.
@@ -80,6 +92,13 @@ ERR_FORBIDDEN = "forbidden"         # 403: the token is for another kiosk
 ERR_RATE_LIMITED = "rate_limited"   # 429: too many lookups from this kiosk; see Retry-After
 ERR_STORAGE_FULL = "storage_full"   # 507: the edge's disk is (nearly) full; nothing was stored
 ERR_NOT_FOUND = "not_found"
+ERR_CARD_REQUIRED = "card_required"  # 403: this document names its holder; identify with the ID card
+ERR_DOCUMENTS_UNREACHABLE = "documents_unreachable"  # 503: the platform did not answer; try again later
+
+# In the edge's answer to a submission (POST and GET): when the edge accepted it, UTC ISO-8601 from its
+# trusted clock (kiosk/trusted_time.py), or null when that clock was not verified at the time. A receipt
+# prints this time or none, never the kiosk's own, possibly wrong, clock.
+SUBMISSION_ACCEPTED_AT = "accepted_at"
 
 SUBMISSION_SCHEMA = "kiosk.submission/1"
 FEEDBACK_SCHEMA = "kiosk.feedback/1"
@@ -87,7 +106,49 @@ FEEDBACK_SCHEMA = "kiosk.feedback/1"
 # Crockford base32 without I, L, O, U: easy to read aloud and to type at a counter.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 TRACKING_PATTERN = r"TK[0-9]{6}-[0-9A-HJKMNP-TV-Z]{6}"  # what new_tracking_number() makes
-TRACKING_RE = re.compile(f"^{TRACKING_PATTERN}$")
+_TRACKING_RE = re.compile(TRACKING_PATTERN)
+
+
+class BadRequest(ValueError):
+    """A request refused as malformed (HTTP 400); `code` and `message` go into error_body."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code, self.message = code, message
+
+
+def is_tracking_number(text: object) -> TypeGuard[str]:
+    """A whole tracking number as new_tracking_number() makes them (the only kind on a receipt)."""
+    return isinstance(text, str) and _TRACKING_RE.fullmatch(text) is not None
+
+
+def tracking_number_in(text: str) -> str | None:
+    """The first tracking number inside a text, e.g. a receipt's QR code, or None."""
+    match = _TRACKING_RE.search(text)
+    return match.group(0) if match else None
+
+
+def idempotency_key(headers: Mapping[str, str]) -> str:
+    """The request's idempotency key; BadRequest when it is missing or not a key."""
+    key = headers.get(IDEMPOTENCY_HEADER)
+    if not key:
+        raise BadRequest("idempotency_key_required",
+                         f"the {IDEMPOTENCY_HEADER} header is required (one key per resident action, "
+                         "reused on every retry)")
+    if not _IDEMPOTENCY_KEY_RE.fullmatch(key):
+        raise BadRequest("bad_idempotency_key", "the idempotency key must be 8-128 characters [A-Za-z0-9_.:-]")
+    return key
+
+
+def json_object(raw: bytes) -> dict:
+    """A request body that must be a JSON object; BadRequest that says what is wrong with it."""
+    try:
+        doc = json.loads(raw)
+    except ValueError:  # UnicodeDecodeError included
+        raise BadRequest("bad_json", "the request body is not valid JSON") from None
+    if not isinstance(doc, dict):
+        raise BadRequest("bad_json", "the request body must be a JSON object")
+    return doc
 
 
 def now_iso() -> str:

@@ -20,8 +20,8 @@ import pytest
 from aiohttp import web
 
 from kiosk import idnumber
-from tests.conftest import free_port
-from ui.demo import config_toml
+from kiosk.netutil import free_port
+from ui.demo.config import config_toml
 
 if TYPE_CHECKING:
     from edge.platform_adapter import HttpPlatformAdapter

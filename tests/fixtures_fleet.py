@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 
 PG_USER = "postgres"
 

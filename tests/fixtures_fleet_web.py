@@ -21,8 +21,8 @@ from sqlalchemy import Engine, insert
 
 from central.fleet import db
 from central.fleet.config import FleetConfig, WebSection
+from kiosk.netutil import free_port
 from kiosk.pin import hash_pin
-from tests.conftest import free_port
 
 H = 3600.0
 PASSWORDS = {"admin": "admin-pass-1", "viewer": "viewer-pass-1", "maint-a": "maint-a-pass", "maint-b": "maint-b-pass"}

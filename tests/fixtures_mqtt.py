@@ -24,7 +24,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from kiosk.local_broker import LocalBroker, mosquitto_path
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 
 WAIT_S = 20.0  # the bound for every "wait until": generous, a slow CI box is not a failure
 

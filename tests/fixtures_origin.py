@@ -24,7 +24,7 @@ from central.admin.publish import manifest_for_dir, publish
 from kiosk import manifest as manifest_mod
 from kiosk import signing
 from kiosk.manifest import Manifest
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 
 _RANGE_RE = re.compile(r"^bytes=(\d+)-(\d*)$")
 _CHUNK = 32 * 1024

@@ -24,7 +24,7 @@ from paho.mqtt.properties import Properties
 
 from kiosk.lifecycle import child_dies_with_parent
 from kiosk.local_broker import mosquitto_path
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 from tests.fixtures_mqtt import wait_until
 
 KIOSK_A = "hall-07-k1"   # in the fleet tests' inventory (hall-a)

@@ -14,10 +14,10 @@ import pytest
 from central.admin.keys import keygen, load_private
 from edge.store import ContentStore
 from kiosk import fleet_wire
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 from tests.fixtures_edge import EdgeProcess, install_pack, pack_files
 from tests.fixtures_mqtt import Subscriber
-from ui.demo import config_toml
+from ui.demo.config import config_toml
 
 KIOSK, SITE, REGION = "hall-07-k1", "hall-07", "county-a"
 FAKETIME_LIB = next((p for p in ("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1",

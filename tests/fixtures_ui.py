@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
-from ui.demo import config_toml, device_tables
+from kiosk.netutil import free_port
+from ui.demo.config import config_toml, device_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "content" / "demo"
@@ -155,8 +155,10 @@ class Stack:
             "maintenance": {"pin_hash": pin_hash},
             "kiosk": {"id": "test-kiosk", "default_language": lang, "idle_timeout_s": 30, "idle_warning_s": 20},
             **devices,
+            # One module's UI tests are many residents within a minute from one kiosk: the per-kiosk lookup
+            # limit (tested in test_api_lookups and test_flow_engine) would otherwise decide their order.
             "edge": {"listen_port": self.edge_port, "url": self.edge_url, "data_dir": self.data_dir,
-                     "platform_url": self.platform_url},
+                     "platform_url": self.platform_url, "lookup_rate_per_min": 600},
         })
 
     def cfg(self, lang: str = "bo", camera: Path | None = None, pin_hash: str = ""):
@@ -286,7 +288,7 @@ def kiosk(qtbot, ui_stack, tmp_path, monkeypatch):
     loaded (edge_url: another edge than the stack's daemon)."""
     import ui.screens.feedback as feedback
     from kiosk.session import Session
-    from ui.factory import create_window
+    from ui.shell.composition import create_window
 
     monkeypatch.setattr(feedback, "THANKS_MS", 200)
     windows = []
@@ -314,7 +316,7 @@ def kiosk(qtbot, ui_stack, tmp_path, monkeypatch):
 def click(qtbot, window, name: str) -> None:
     from PySide6.QtCore import Qt
 
-    from ui.widgets import BigButton
+    from ui.widgets.buttons import BigButton
 
     qtbot.wait(1)  # widgets added to a shown layout appear on the next event-loop turn
     buttons = [b for b in window.findChildren(BigButton, name) if b.isVisible()]

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from kiosk import fleet_wire
 from kiosk.edge_client import EdgeClient
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 from tests.fixtures_edge import EdgeProcess, install_pack, make_id, pack_files
 
 KIOSK = "hall-03-k2"
 
 
 def _config(tmp_path, data, port, broker_port):
-    from ui.demo import config_toml
+    from ui.demo.config import config_toml
 
     path = tmp_path / "kiosk.toml"
     path.write_text(config_toml({

@@ -113,10 +113,10 @@ def test_client_file_cache_revalidates_instead_of_downloading(edge):
         """The real client, noting what came over the wire."""
         seen: list[tuple[int, int]] = []
 
-        def _once(self, method, path, body, headers):
-            status, rh, data = super()._once(method, path, body, headers)
-            self.seen.append((status, len(data)))
-            return status, rh, data
+        def _once(self, method, path, body, headers, **kw):
+            resp = super()._once(method, path, body, headers, **kw)
+            self.seen.append((resp.status, len(resp.data)))
+            return resp
 
     c = Recording(edge.url)
     png = c.file_bytes("images/old-age.png")
@@ -296,8 +296,11 @@ def test_progress_offline_shows_queued_items_and_unknown_ones_are_404(offline_ed
     assert c.progress(id_number=make_id(12))["applications"] == []
     assert c.progress(tracking_number=tn)["applications"][0]["tracking_number"] == tn
     with pytest.raises(EdgeRejected) as e:
-        c.progress(tracking_number="TK000000-NOSUCH")
+        c.progress(tracking_number="TK000000-000000")
     assert e.value.status == 404
+    with pytest.raises(EdgeRejected) as e:  # U is not in the alphabet: no receipt ever shows this
+        c.progress(tracking_number="TK000000-NOSUCH")
+    assert (e.value.status, e.value.code) == (422, "invalid_tracking_number")
     with pytest.raises(EdgeRejected) as e:
         c.progress(id_number="123456")
     assert e.value.code == "invalid_id_number"

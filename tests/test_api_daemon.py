@@ -12,7 +12,7 @@ import pytest
 from edge.store import ContentStore
 from kiosk import sdnotify
 from kiosk.edge_client import EdgeClient
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 from tests.fixtures_edge import (
     REPO,
     EdgeProcess,
@@ -59,7 +59,7 @@ def test_daemon_takes_lan_kiosks_from_its_config_and_refuses_unknown_tokens(tmp_
     import hashlib
 
     from kiosk.edge_client import EdgeRejected
-    from ui.demo import config_toml
+    from ui.demo.config import config_toml
 
     token = "daemon-test-token-0123456789"
     data, port = tmp_path / "edge", free_port()

@@ -10,7 +10,7 @@ import time
 
 from edge.sync import SyncClient
 from kiosk.edge_client import EdgeClient
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 from tests.fixtures_edge import make_id, pack_files
 
 

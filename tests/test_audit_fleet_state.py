@@ -8,14 +8,14 @@ import uuid
 
 from kiosk import fleet_wire
 from kiosk.audit import AuditLog, read_entries, read_head
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 from tests.fixtures_edge import EdgeProcess
 
 KIOSK = "hall-09-k1"
 
 
 def _config(tmp_path, data, port, broker_port):
-    from ui.demo import config_toml
+    from ui.demo.config import config_toml
 
     path = tmp_path / "kiosk.toml"
     path.write_text(config_toml({

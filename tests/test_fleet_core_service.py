@@ -13,7 +13,7 @@ import pytest
 from central.fleet.inventory import parse_inventory, sample_inventory
 from central.fleet.rules import parse_rules
 from kiosk.config import ConfigError
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 from tests.fixtures_fleet import TEST_INVENTORY, alert_rows, state_payload
 from tests.fixtures_mqtt import ROOT, wait_until
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 from tests.fixtures_mqtt import KIOSK_ID, WAIT_S, wait_until, write_status
-from ui.demo_fleet import NotificationSink, about
+from ui.demo.fleet import NotificationSink, about
 
 ROOT = Path(__file__).resolve().parents[1]
 OK = {"printer": ("ok", "ok"), "card_reader": ("ok", "ok")}
@@ -35,7 +35,7 @@ group_wait_s = 1
 @pytest.fixture
 def fleet(tmp_path, broker):
     from central.fleet.inventory import sample_inventory
-    from ui.demo import config_toml
+    from ui.demo.config import config_toml
 
     sink = NotificationSink(free_port(), lambda line: print(line, flush=True))
     inventory = tmp_path / "inventory.toml"

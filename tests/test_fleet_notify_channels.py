@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from central.fleet.notify import Dispatcher, failing_channels
+from central.fleet.notify import Dispatcher
 from central.fleet.notify.channels import ChannelError, WeComChannel, check_channel
+from central.fleet.notify.health import failing_channels
 from central.fleet.notify.texts import render, truncate_utf8
 from tests.test_fleet_notify_receivers import (  # noqa: F401 - fixtures
     FakeClock,

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import Engine, select, update
 
 from central.fleet import db
-from central.fleet.notify import Dispatcher, failing_channels
+from central.fleet.notify import Dispatcher
+from central.fleet.notify.health import failing_channels
 from tests.fixtures_mqtt import wait_until
 from tests.test_fleet_notify_receivers import (  # noqa: F401 - fixtures
     FakeClock,

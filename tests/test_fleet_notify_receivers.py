@@ -26,7 +26,7 @@ from sqlalchemy import Engine, insert, select
 
 from central.fleet import db
 from central.fleet.notify.channels import NOTIFICATION_SCHEMA, dingtalk_sign
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 
 SECRET = "SEC-test-secret-0123456789"
 

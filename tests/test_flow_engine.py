@@ -12,10 +12,11 @@ import pytest
 from kiosk import wire
 from kiosk.content import Service, load_pack
 from kiosk.edge_client import EdgeClient
-from kiosk.flows import MAX_CARD_TRIES, Flow, FlowError, Kind, State
+from kiosk.flows import Flow, Kind, State
 from kiosk.flows import payments as pay
+from kiosk.flows.engine import MAX_CARD_TRIES, FlowError
 from kiosk.flows.validation import validate
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 from tests.fixtures_edge import make_id
 from tests.fixtures_ui import DEMO
 

@@ -14,7 +14,7 @@ from edge.forwarder import Forwarder
 from edge.outbox import KIND_APPLICATION, KIND_FEEDBACK, Outbox
 from edge.platform_adapter import HttpPlatformAdapter
 from kiosk import wire
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 from tests.fixtures_edge import make_id
 from tests.fixtures_outbox import SEED
 

@@ -19,7 +19,7 @@ import pytest
 from central.platform import PLATFORM_STATS
 from edge.store import ContentStore
 from kiosk.edge_client import EdgeClient
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 from tests.fixtures_edge import EdgeProcess, install_pack, make_id, pack_files, write_config
 
 N = 1000

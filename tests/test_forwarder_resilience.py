@@ -19,7 +19,7 @@ from edge.forwarder import _MAX_INTERNAL_ERRORS
 from edge.outbox import KIND_APPLICATION, Outbox
 from edge.platform_adapter import HttpPlatformAdapter, PlatformUnavailable
 from kiosk import wire
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 from tests.fixtures_edge import ServerThread, make_id
 
 

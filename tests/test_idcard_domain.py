@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from kiosk import identity, idnumber, nations
+from kiosk import idnumber, nations
 from kiosk.identity import CardKind, CardRecord
 
 # The worked example of GB 11643-1999 (check character X) and two of our sample residents.
@@ -134,17 +134,6 @@ def test_record_id_valid_per_card_kind():
                   extra={"nationality": "USA"})
     assert old.id_valid and old.nation() == "USA"
     assert not _record(kind=CardKind.FOREIGNER_OLD, id_number="US5401800512011").id_valid
-
-
-def test_photo_decoder_plugin():
-    rec = _record()
-    assert rec.photo_image() is None  # no decoder: WLT stays opaque
-    identity.set_photo_decoder(lambda wlt: b"BM" + wlt[:4])
-    try:
-        assert rec.photo_image() == b"BMWLf\x00"
-    finally:
-        identity.set_photo_decoder(None)
-    assert rec.photo_image() is None
 
 
 def test_card_kind_from_flag():

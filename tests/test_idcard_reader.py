@@ -20,7 +20,8 @@ from devices.idcard.errors import (
     SamFault,
 )
 from devices.idcard.protocol import SW3, sw3_name
-from devices.idcard.reader import CardReader, CardWatcher
+from devices.idcard.reader import CardReader
+from devices.idcard.watcher import CardWatcher
 from devices.sim.card_reader import PREAMBLE, SAMPLE_CARDS, CardReaderSim, reply_frame
 from kiosk.identity import CardKind
 from kiosk.status import Level

@@ -20,7 +20,7 @@ from edge.outbox import (
     Outbox,
 )
 from kiosk import wire
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 from tests.fixtures_edge import REPO, make_id, write_config
 
 RETENTION_S = 30 * 86400.0

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from edge.platform_adapter import HttpPlatformAdapter, PlatformRejected, PlatformUnavailable
 from kiosk import wire
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 from tests.fixtures_edge import ServerThread, make_id
 
 ID = make_id(3)

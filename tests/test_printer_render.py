@@ -7,7 +7,16 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QFontInfo, QFontMetricsF
 
-from devices.printer.receipt import Receipt, render_receipt, render_text_document
+from devices.printer.receipt import (
+    BODY_PX,
+    SMALL_PX,
+    TITLE_PX,
+    BilingualLabelValue,
+    Receipt,
+    receipt_sections,
+    render_receipt,
+    render_text_document,
+)
 from devices.printer.render import (
     LabelValue,
     QrCode,
@@ -105,6 +114,30 @@ def test_chinese_receipt_and_a_receipt_without_qr():
     payload, _, _ = cv2.QRCodeDetector().detectAndDecode(gray_array(img))
     assert payload == ""
     assert _ink_rows(img).sum() > 100
+
+
+def test_a_bilingual_label_keeps_its_value_beside_it_or_below_when_too_long():
+    labels = Text("受理编号", "zh", BODY_PX["zh"]).measure(560) + Text("ཨང་གྲངས།", "bo", SMALL_PX["bo"]).measure(560)
+    short = BilingualLabelValue("受理编号", "ཨང་གྲངས།", "TK-1", "zh", "bo").measure(560)
+    long = BilingualLabelValue("受理编号", "ཨང་གྲངས།", "TK-2024-000123-ABCDEFGHIJKLMNOP", "zh", "bo").measure(560)
+    assert short == labels  # the value sits beside the two labels
+    assert long > labels  # and goes below them when it does not fit
+
+
+def test_the_other_language_is_printed_beneath_each_item_smaller():
+    bo = Receipt(title="ཞབས་ཞུའི་ཨང་གྲངས།", lines=[("ཨང་གྲངས།", "TK-1")], footer="ཕུལ་ཟིན།", lang="bo",
+                 hall="ཞབས་ཞུ་ལྟེ་གནས།", notes=[("དུས་ཚོད།", "ཉིན 20")], qr_caption="ཨང་རྟགས་བཤེར།")
+    zh = Receipt(title="办事回执", lines=[("编号", "TK-1")], footer="已提交", lang="zh", hall="便民服务中心",
+                 notes=[("办理时限", "20个工作日")], qr_caption="扫码查询", alt=bo)
+    sections = dict(receipt_sections(zh))
+    assert [(b.lang, b.size_px) for b in sections["title"]] == [("zh", TITLE_PX["zh"]), ("bo", BODY_PX["bo"])]
+    for name in ("hall", "follow_up"):
+        assert [(b.lang, b.size_px) for b in sections[name]] == [("zh", BODY_PX["zh"]), ("bo", SMALL_PX["bo"])]
+    assert [b.text for b in sections["notes"] if isinstance(b, Text)] == ["办理时限", "20个工作日", "དུས་ཚོད།", "ཉིན 20"]
+    assert [b.text for b in sections["footer"] if isinstance(b, Text)] == ["已提交", "ཕུལ་ཟིན།"]
+    alone = render_receipt(Receipt(title="办事回执", lines=[("编号", "TK-1")], footer="已提交", lang="zh",
+                                   hall="便民服务中心", notes=[("办理时限", "20个工作日")], qr_caption="扫码查询"))
+    assert _ink_rows(render_receipt(zh)).sum() > _ink_rows(alone).sum()
 
 
 def test_qr_modules_are_crisp_integer_squares():

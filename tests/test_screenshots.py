@@ -1,6 +1,6 @@
 """`make screenshots`: the real window on the demo stack, walked through every screen in one language.
 
-Everything is real: the demo stack's processes and simulators, the window from ui.factory, the card
+Everything is real: the demo stack's processes and simulators, the window from ui.shell.composition, the card
 put on the card-reader simulator, the face image in front of the camera, the printer simulator's paper.
 """
 
@@ -11,7 +11,15 @@ import numpy as np
 import pytest
 
 from kiosk.audit import read_entries
-from ui.screenshots import SHOT_NAMES, SHOTS, SIZE, ScreenshotError, shot_path, take_screenshots, wait_for
+from ui.demo.screenshots import (
+    SHOT_NAMES,
+    SHOTS,
+    SIZE,
+    ScreenshotError,
+    shot_path,
+    take_screenshots,
+    wait_for,
+)
 
 
 @pytest.mark.timeout(120)
@@ -31,7 +39,7 @@ def test_walk_saves_every_screen_in_tibetan(qapp, tmp_path):
         assert previous is None or not np.array_equal(img, previous), f"{path.name} is the previous screen again"
         previous = img
 
-    # The maintenance shots went through the launcher the window installed (ui.service_mode) with its
+    # The maintenance shots went through the launcher the window installed (ui.maintenance.wiring) with its
     # services over the real devices: its audit log holds the self-tests, both passed.
     audit = read_entries(tmp_path / "work" / "demo" / "audit" / "audit.sqlite3")
     results = {e["test"]: e["result"] for e in audit if e["event"] == "self_test_result"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import socket
 import threading
 import time
@@ -16,8 +17,10 @@ from edge.store import ContentStore
 from edge.sync import SyncClient
 from kiosk import manifest as manifest_mod
 from kiosk import signing
+from kiosk.netutil import free_port
 from kiosk.status import Level
 from tests.fixtures_origin import OriginServer, Publisher, random_files
+from tests.fixtures_outbox import SEED
 
 
 class Events(list):
@@ -84,6 +87,19 @@ def test_first_sync_then_only_changed_blobs_then_up_to_date(store, origin, publi
     assert origin.total_served - before_total == len(origin.root.joinpath("latest.json").read_bytes())
     assert [e[0] for e in events] == ["content_updated", "content_updated"]
     assert client.state()["active_version"] == 2 and client.state()["last_error"] is None
+
+
+def test_failed_rounds_back_off_from_seconds_up_to_the_poll_interval(store) -> None:
+    print(f"jitter seed {SEED}")
+    client = SyncClient(store, f"http://127.0.0.1:{free_port()}", pinned_keys={}, poll_interval_s=60,
+                        rng=random.Random(SEED))
+    assert client.next_delay() == 60
+    waits = []
+    for _ in range(7):
+        assert client.sync_once().code == "network"  # nobody listens
+        waits.append(client.next_delay())
+    assert 1.25 <= waits[0] <= 2.5  # a flapping link is tried again soon...
+    assert 30 <= waits[-1] <= 60  # ...a dead one at most once per poll interval
 
 
 def test_origin_down_keeps_serving_and_run_recovers_by_itself(store, origin, publisher) -> None:

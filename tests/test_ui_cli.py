@@ -11,8 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import free_port
-from ui.demo import config_toml, device_tables
+from kiosk.netutil import free_port
+from ui.demo.config import config_toml, device_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kiosk.session import Phase
 from tests.fixtures_ui import FakeClock, wait_until
-from ui.config_watch import EXIT_RESTART, ConfigWatch
+from ui.shell.config_watch import EXIT_RESTART, ConfigWatch
 
 
 def test_a_new_config_restarts_the_ui_only_once_nobody_is_using_it(qtbot, kiosk, ui_stack, tmp_path):

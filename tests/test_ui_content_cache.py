@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kiosk.edge_client import EdgeClient
 from tests.fixtures_edge import pack_files
-from ui.content_cache import ContentCache
+from ui.adapters.content_cache import ContentCache
 
 
 def test_fetches_everything_and_copies_clips_locally(qapp, edge_factory, tmp_path):

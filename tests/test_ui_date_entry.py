@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from ui.screens.form import DateEntry
-from ui.widgets import BigButton
+from ui.widgets.buttons import BigButton
+from ui.widgets.date_entry import DateEntry
 
 
 def _entry(qtbot, value: str):

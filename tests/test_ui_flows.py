@@ -13,7 +13,7 @@ from devices.sim.card_reader import SAMPLE_CARDS
 from kiosk import i18n
 from kiosk.edge_client import EdgeClient
 from tests.fixtures_ui import click, wait_until
-from ui.widgets import IconLabel
+from ui.widgets.labels import IconLabel
 
 CARD = SAMPLE_CARDS[0]
 
@@ -167,7 +167,7 @@ def test_language_switch_mid_flow_keeps_the_form(qtbot, kiosk, ui_stack):
     click(qtbot, w, "bar_language")
     assert w.session.lang == "zh"
     assert form.next_btn.text() == i18n.tr("next", "zh") and form.prompt.text() != bo_prompt
-    assert w.home_btn.text() == i18n.tr("home", "zh")
+    assert w.bars.home_btn.text() == i18n.tr("home", "zh")
     assert w.session.flow.value("phone") == "1390000"
     assert form.editor.value == "1390000"
     enter_digits(qtbot, w, "1111")
@@ -235,7 +235,7 @@ def test_every_screen_speaks_and_voice_controls_work(qtbot, kiosk, ui_stack):
     assert voice.last_utterance.prompt_id == "insert_card" and voice.last_utterance.spoken  # Mandarin TTS
     default = voice.volume
     click(qtbot, w, "bar_louder")
-    assert voice.volume > default and str(round(voice.volume * 100)) in w.volume_label.text()
+    assert voice.volume > default and str(round(voice.volume * 100)) in w.bars.volume_label.text()
     click(qtbot, w, "bar_stop")
     wait_until(qtbot, lambda: not voice.playing, 2000)
     click(qtbot, w, "bar_repeat")
@@ -333,7 +333,7 @@ def test_lookup_offline_shows_last_known_status_and_its_age(qtbot, kiosk, ui_sta
 
 
 def test_lookup_shows_an_undeliverable_application_with_words_for_the_counter(qtbot, kiosk, ui_stack, tmp_path):
-    from tests.conftest import free_port
+    from kiosk.netutil import free_port
     from tests.fixtures_edge import Edge
     from tests.fixtures_ui import install_demo
 

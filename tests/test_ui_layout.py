@@ -11,12 +11,13 @@ from kiosk.flows import Flow
 from kiosk.i18n import LANGS
 from tests.fixtures_ui import wait_until
 from ui.theme import MIN_CONTROL_DP
-from ui.widgets import BigButton, IconLabel, Label
+from ui.widgets.buttons import BigButton
+from ui.widgets.labels import IconLabel, Label
 
 
 @pytest.fixture
 def window(qtbot, ui_stack, tmp_path, card_record):
-    from ui.factory import create_window
+    from ui.shell.composition import create_window
 
     w = create_window(ui_stack.cfg("bo"), clip_dir=tmp_path / "clips")
     w.resize(1920, 1080)
@@ -181,7 +182,7 @@ def test_fonts_are_set_by_family_per_language(window):
         if w.session.lang != lang:
             w.switch_language()
         assert QFontInfo(w.screens["home"].prompt.font()).family() == family
-        assert QFontInfo(w.home_btn.label.font()).family() == family
+        assert QFontInfo(w.bars.home_btn.label.font()).family() == family
 
 
 def in_window(w, widget) -> bool:
@@ -312,7 +313,7 @@ def test_pager_never_ends_a_page_on_a_heading(qtbot):
     row it heads."""
     from PySide6.QtWidgets import QWidget
 
-    from ui.widgets import Pager
+    from ui.widgets.pager import Pager
 
     pager = Pager(spacing=0)
     qtbot.addWidget(pager)

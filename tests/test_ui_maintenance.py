@@ -30,16 +30,14 @@ from kiosk.identity import CardKind, CardRecord
 from kiosk.lockout import PinGate
 from kiosk.pin import hash_pin
 from kiosk.status import Level, Status, StatusSource
-from ui.maintenance import (
-    CornerGesture,
-    MaintenanceLauncher,
-    MaintenanceScreen,
-    MaintenanceServices,
-    OutboxInfo,
-)
-from ui.maintenance_camera import Detections, draw_overlay, frame_to_image
-from ui.maintenance_pin import PinDialog
-from ui.maintenance_style import CONTROL_DP, QR_COLOUR, default_theme
+from ui.adapters.camera_frames import to_qimage
+from ui.maintenance.camera import Detections, draw_overlay
+from ui.maintenance.gesture import CornerGesture
+from ui.maintenance.launcher import MaintenanceLauncher
+from ui.maintenance.pin import PinDialog
+from ui.maintenance.screen import MaintenanceScreen
+from ui.maintenance.services import MaintenanceServices, OutboxInfo
+from ui.maintenance.style import CONTROL_DP, QR_COLOUR, default_theme
 
 PIN = "482916"
 WRONG = "735105"
@@ -422,8 +420,8 @@ def test_camera_without_an_image_says_so(qtbot, bench, audit):
 
 def test_overlay_marks_faces_with_a_box_and_a_word(qtbot):
     frame = np.zeros((240, 320, 3), np.uint8)
-    plain = draw_overlay(frame_to_image(frame), Detections(), "en")
-    marked = draw_overlay(frame_to_image(frame), Detections(faces=[(100, 60, 80, 100)]), "en")
+    plain = draw_overlay(to_qimage(frame), Detections(), "en")
+    marked = draw_overlay(to_qimage(frame), Detections(faces=[(100, 60, 80, 100)]), "en")
     assert plain.pixelColor(100, 110) == QColor(0, 0, 0)
     assert marked.pixelColor(100, 110) != QColor(0, 0, 0)  # the box edge
     assert marked.pixelColor(140, 110) == QColor(0, 0, 0)  # the face itself is not covered
@@ -431,9 +429,9 @@ def test_overlay_marks_faces_with_a_box_and_a_word(qtbot):
 
 def test_bad_frames_are_refused_with_a_clear_error():
     with pytest.raises(ValueError, match="unsupported camera frame"):
-        frame_to_image(np.zeros((10, 10, 3), np.float32))
+        to_qimage(np.zeros((10, 10, 3), np.float32))
     with pytest.raises(ValueError, match="unsupported camera frame"):
-        frame_to_image(np.zeros((10, 10, 2), np.uint8))
+        to_qimage(np.zeros((10, 10, 2), np.uint8))
 
 
 def test_left_idle_the_screen_closes_itself(qtbot, bench, audit):
@@ -527,7 +525,7 @@ def test_dead_letters_and_a_refused_pack_are_shown_in_words(qtbot, bench, lang, 
 
 
 def test_unconfirmed_applications_are_listed_and_a_receipt_can_be_printed(qtbot, bench, audit):
-    from ui.maintenance import Unconfirmed
+    from ui.maintenance.services import Unconfirmed
 
     items = [Unconfirmed("TK260101-0000A1", "old-age-allowance", "2026-01-01T08:30:00+00:00", "queued",
                          {"bo": "རྒན་གསོ།", "zh": "高龄津贴", "en": "Old-age allowance"})]

@@ -27,7 +27,7 @@ from tests.fixtures_ui import ROOT, click, read_sample_card, wait_until
 from tests.test_ui_flows import on, visible_text
 from tests.test_ui_layout import clipped_labels, off_window, small_buttons
 from ui.screens.lookup import local_time
-from ui.widgets import IconLabel
+from ui.widgets.labels import IconLabel
 
 SERVICE = "insurance-payment-lookup"
 MONTHS = "2025-07:2026-06"

@@ -61,7 +61,7 @@ def test_home_and_idle_wait_for_the_answer_and_the_shown_mark_is_retried(qtbot, 
                                                                         trouble_edge):
     clock = FakeClock()
     w = kiosk("zh", edge_url=trouble_edge.url, clock=clock)
-    w.shown.retry_s = 0.2
+    w.calls.shown.retry_s = 0.2
     to_confirm(qtbot, w, ui_stack)
     flow = w.session.flow
     trouble_edge.hold_submit = True

@@ -77,7 +77,7 @@ def test_every_colour_pair_the_stylesheet_uses_reaches_4_5(elder):
 def test_icons_drawn_in_state_colours_stand_out_on_every_surface():
     """Colours the code (not the style sheet) gives icons: the payment marks' state colours, drawn on a page
     or a card; WCAG asks 3:1 of graphics, the theme keeps them at text contrast (4.5:1) as they sit by words."""
-    from ui.screens.payments import _UNKNOWN_ICON, PAYER_ICONS
+    from ui.screens.payments_answer import _UNKNOWN_ICON, PAYER_ICONS
 
     colours = {colour for _icon, colour in [*PAYER_ICONS.values(), _UNKNOWN_ICON]}
     assert {"ok", "error"} <= colours  # what a resident reads "paid" / "in arrears" from, with the word
@@ -140,7 +140,7 @@ TIBETAN = ["བསྒྲུབས་ཀྱི་ཞུ་ཡིག", "ཨོཾ�
 def test_a_tibetan_label_is_compact_and_draws_every_glyph_whole(qapp, text):
     """Independent of how the label places its lines: its pixels hold exactly the ink of the same text
     drawn with room to spare, none of it on the label's edge, in much less than the font's line box."""
-    from ui.widgets import Label
+    from ui.widgets.labels import Label
 
     t = Theme()
     label = Label(text, "body")
@@ -156,7 +156,7 @@ def test_a_tibetan_label_is_compact_and_draws_every_glyph_whole(qapp, text):
 
 
 def test_a_wrapped_tibetan_label_keeps_every_line(qapp):
-    from ui.widgets import Label
+    from ui.widgets.labels import Label
 
     t = Theme()
     text = "ནོར་འཁྲུལ་མེད་ན་ཞུ་ཡིག་འབུལ་རོགས། ནོར་འཁྲུལ་ཡོད་ན་བཅོས་རོགས། བསྒྲུབས་ཀྱི་ཞུ་ཡིག"
@@ -173,7 +173,7 @@ def test_a_wrapped_tibetan_label_keeps_every_line(qapp):
 def test_feedback_faces_are_told_apart(qapp):
     """Neighbouring faces differ in many pixels (a mouth's curve, eyes, brows), and "very good" stands
     apart from "good" at least as much as any other neighbours (a deeper curve alone did not)."""
-    from ui import icons
+    from ui.widgets import icons
 
     def pixels(name: str) -> np.ndarray:
         image = icons.pixmap(name, 120).toImage().convertToFormat(QImage.Format_ARGB32)

@@ -14,10 +14,13 @@ import numpy as np
 import pytest
 
 from devices.voice.clips import clip_dir_resolver, text_key
+from devices.voice.tibetan import to_phonemes
+from devices.voice.tts import TtsCache
 from kiosk.status import Level
 from tests.fixtures_media import eventually, pid_alive, wav_samples, write_tone
 
 WELCOME_BO = "བཀྲ་ཤིས་བདེ་ལེགས། ཞབས་ཞུ་གདམ་རོགས།"
+WELCOME_BO_SPOKEN = "བཀྲ་ཤིས བདེ་ལེགས། ཞབས་ཞུ གདམ་རོགས།"
 WELCOME_ZH = "欢迎使用，请选择服务。"
 
 
@@ -77,6 +80,76 @@ def test_tibetan_without_clip_is_not_spoken_and_is_reported(make_voice, recordin
     assert voice.missing_clips == {text_key("ཁྱེད་རང་གི་ལག་འཁྱེར་")}
     voice.clear_missing_clips()
     assert voice.status.status().level is Level.OK
+
+
+def test_tibetan_without_clip_is_synthetic_when_switched_on(make_voice, recording_player, clips,
+                                                            tmp_path) -> None:
+    voice = make_voice(recording_player.command(), volume_default=1.0, synthetic_bo=True)
+    said = voice.speak(WELCOME_BO, "bo", "welcome", spoken=WELCOME_BO_SPOKEN)
+    assert said.spoken and said.source == "synthetic" and said.segmented
+    assert said.phonemes == to_phonemes(WELCOME_BO, WELCOME_BO_SPOKEN).phonemes
+    assert voice.wait(timeout=30)
+    [played] = recording_player.recordings()
+    samples, rate = wav_samples(played)
+    assert len(samples) / rate > 1.0 and np.abs(samples).max() > 3000
+    # Labelled as synthetic, and not a fault: the maintenance screen still lists the missing clip.
+    status = voice.status.status()
+    assert (status.level, status.code) == (Level.OK, "synthetic_tibetan") and "synthetic" in status.en
+    assert voice.missing_clips == voice.synthetic_clips == {"welcome"}
+    # A clip beats the synthetic voice, and the prompt drops off both lists.
+    clips[("welcome", "bo")] = write_tone(tmp_path / "bo-welcome.wav")
+    assert voice.speak(WELCOME_BO, "bo", "welcome", spoken=WELCOME_BO_SPOKEN).source == "clip"
+    assert voice.wait(timeout=10)
+    assert recording_player.recordings()[-1].read_bytes() == clips[("welcome", "bo")].read_bytes()
+    assert voice.missing_clips == voice.synthetic_clips == frozenset()
+    assert voice.status.status().code == "ok"
+
+
+def test_synthetic_switch_off_means_silence_and_can_be_flipped(make_voice, recording_player) -> None:
+    voice = make_voice(recording_player.command())
+    assert voice.speak(WELCOME_BO, "bo", "welcome", spoken=WELCOME_BO_SPOKEN).source == "none"
+    voice.synthetic_bo = True  # a config push turns it on
+    again = voice.speak(WELCOME_BO, "bo", "welcome")
+    assert again.source == "synthetic" and not again.segmented  # no spoken form: syllable by syllable
+    assert voice.wait(timeout=30)
+    voice.synthetic_bo = False  # native listeners judged it: off again
+    assert voice.speak(WELCOME_BO, "bo", "welcome").source == "none"
+    assert voice.wait(timeout=30)
+    assert len(recording_player.recordings()) == 1
+    assert voice.status.status().code == "missing_tibetan_clip"
+
+
+def test_tibetan_is_never_read_in_chinese(make_voice, recording_player, shared_tts_cache) -> None:
+    voice = make_voice(recording_player.command(), synthetic_bo=True)
+    mixed = "ཁྱེད་ཀྱི་ལག་ཁྱེར 身份证"  # a Tibetan prompt with Chinese in it: the Tibetan voice cannot read it
+    said = voice.speak(mixed, "bo", "mixed")
+    assert said.source == "none"
+    assert voice.speak(WELCOME_BO, "bo", "welcome").source == "synthetic"
+    assert voice.wait(timeout=30)
+    assert len(recording_player.recordings()) == 1  # only the Tibetan one
+    assert not TtsCache(shared_tts_cache).path_for(mixed, voice.tts_voice).exists()  # Mandarin TTS never ran
+    assert not TtsCache(shared_tts_cache).path_for(WELCOME_BO, voice.tts_voice).exists()
+    status = voice.status.status()
+    assert (status.level, status.code) == (Level.DEGRADED, "missing_tibetan_clip")  # one prompt is silent
+    assert voice.missing_clips == {"mixed", "welcome"} and voice.synthetic_clips == {"welcome"}
+
+
+def test_private_synthetic_tibetan_is_not_cached_and_repeat_keeps_the_spoken_form(
+        make_voice, recording_player, tmp_path) -> None:
+    cache = tmp_path / "cache"
+    voice = make_voice(recording_player.command(), cache_dir=cache, synthetic_bo=True)
+    said = voice.speak("ཁྱེད་ཀྱི་ཨང་གྲངས TK250101-7KQ2MX", "bo", private=True,
+                       spoken="ཁྱེད་ཀྱི ཨང་གྲངས TK250101-7KQ2MX")
+    assert said.source == "synthetic" and said.segmented
+    assert voice.wait(timeout=30)
+    again = voice.repeat()
+    assert again is not None and again.segmented and again.phonemes == said.phonemes
+    assert voice.wait(timeout=30)
+    first, second = recording_player.recordings()
+    assert first.read_bytes() == second.read_bytes()
+    assert not (cache / "bo").exists() or not list((cache / "bo").iterdir())
+    assert list(voice._tmp.iterdir()) == []
+    assert "7KQ2MX" not in repr(said)
 
 
 def test_stop_ends_playback_at_once(make_voice, recording_player, clips, tmp_path) -> None:

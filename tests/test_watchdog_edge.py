@@ -14,7 +14,7 @@ import time
 from edge import daemon
 from edge.store import ContentStore
 from kiosk.config import load
-from tests.conftest import free_port
+from kiosk.netutil import free_port
 from tests.fixtures_edge import REPO, install_pack, pack_files, write_config
 from tests.fixtures_watchdog import PingRecorder
 

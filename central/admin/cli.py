@@ -52,6 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     register_config_push(asub)  # kiosk admin config push
     from central.admin.announce import register as register_announce
     register_announce(asub)  # kiosk admin content announce
+    from kiosk.clipstudio.cli import register as register_clips
+    register_clips(asub)  # kiosk admin clips status|record|import
 
 
 def _fail(message: str) -> int:

@@ -1,6 +1,2 @@
-"""Camera: QR codes on receipts and phones, face presence for photos, one still at a time."""
-
-from devices.camera.camera import Camera, CameraError
-from devices.camera.face import FaceCheck
-
-__all__ = ["Camera", "CameraError", "FaceCheck"]
+"""Camera: QR codes on receipts and phones (qr), face presence for photos (face), one still at a time
+(camera). Import the module you need: nothing is loaded here."""

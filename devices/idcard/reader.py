@@ -15,7 +15,6 @@ import struct
 import termios
 import threading
 import time
-from collections.abc import Callable
 
 import serial
 
@@ -41,6 +40,7 @@ from devices.idcard.protocol import (
     sw3_describe,
     sw3_name,
 )
+from kiosk.backoff import Backoff
 from kiosk.identity import CardRecord
 from kiosk.status import Level, Listener, Status, StatusSource
 
@@ -60,7 +60,7 @@ TIMEOUTS: dict[Command, float] = {
 }
 READ_SLICE_S = 0.01  # serial read granularity while waiting for a reply
 BAD_REPLIES_DEGRADED = 3  # consecutive corrupt replies before the status says read_errors
-RECONNECT_FIRST_S, RECONNECT_MAX_S = 0.2, 5.0
+RECONNECT = Backoff(0.2, 5.0)  # looking for the port again after it disappeared
 _IO_ERRORS = (serial.SerialException, OSError, termios.error)
 _SAM_FAULT_CODES = (SW3.SAM_SELF_TEST_FAILED, SW3.SAM_NOT_AUTHORISED)
 
@@ -97,6 +97,11 @@ class CardReader:
         self._bad_replies = 0
         self._closed = threading.Event()
         self._reconnector: threading.Thread | None = None
+
+    @property
+    def longest_command_s(self) -> float:
+        """The longest any one command may take to answer (a card watcher waits this long for a poll)."""
+        return max(TIMEOUTS.values()) + self._slack
 
     # -- status ---------------------------------------------------------------------------
     def status(self) -> Status:
@@ -183,6 +188,8 @@ class CardReader:
         A find every `poll_interval`; a card already lying on the reader counts as inserted.
         For a long-running kiosk use CardWatcher, which fires once per insertion in its own thread.
         """
+        from devices.idcard.watcher import CardWatcher
+
         got: list[CardRecord] = []
         watcher = CardWatcher(self, got.append)
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -321,9 +328,9 @@ class CardReader:
             self._reconnector.start()
 
     def _reconnect_loop(self) -> None:
-        delay = RECONNECT_FIRST_S
-        while not self._closed.wait(delay):
-            delay = min(delay * 2, RECONNECT_MAX_S)
+        tries = 1
+        while not self._closed.wait(RECONNECT.delay(tries)):
+            tries += 1
             if not os.path.exists(self.port):
                 continue
             with self._lock:
@@ -369,93 +376,3 @@ def _split_read_reply(data: bytes, with_fingerprint: bool) -> tuple[bytes, bytes
     photo = data[header + text_len:header + text_len + photo_len]
     fingerprint = data[header + text_len + photo_len:] if with_fingerprint and fp_len else None
     return text, photo, fingerprint
-
-
-class CardWatcher:
-    """Polls the reader and calls `on_card` once per insertion of a card.
-
-    A card left on the reader does not fire again; after removal (find answers "no card") the
-    next card fires. A card that fails to read is retried on later polls, at most
-    `max_attempts` times per insertion. `on_error` gets each distinct error once.
-    If the reader goes away while a card lies on it, that card is not reported again after
-    the reconnect (no duplicate sessions); `forget()` makes it fire again.
-    """
-
-    def __init__(self, reader: CardReader, on_card: Callable[[CardRecord], None],
-                 on_error: Callable[[ReaderError], None] | None = None, *, max_attempts: int = 3) -> None:
-        self._reader = reader
-        self._on_card = on_card
-        self._on_error = on_error
-        self._max_attempts = max_attempts
-        self._fired = False
-        self._attempts = 0
-        self._last_error: tuple[type, str] | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> CardWatcher:
-        if self._thread is None or not self._thread.is_alive():
-            self._stop.clear()
-            self._thread = threading.Thread(target=self._loop, name="card-watcher", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=max(TIMEOUTS.values()) * 2 + self._reader.poll_interval)
-            self._thread = None
-
-    def forget(self) -> None:
-        """Forget the card on the reader, so it fires again (the session was wiped)."""
-        self._fired = False
-        self._attempts = 0
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            self.poll_once()
-            self._stop.wait(self._reader.poll_interval)
-
-    def poll_once(self) -> None:
-        try:
-            self._reader.find()
-        except NoCard:
-            self._fired = False
-            self._attempts = 0
-            self._last_error = None
-            return
-        except ReaderError as e:
-            self._report(e)
-            return
-        if self._fired or self._attempts >= self._max_attempts:
-            return
-        try:
-            self._reader.select()
-            record = self._reader.read()
-        except ReaderError as e:
-            self._attempts += 1
-            self._report(e)
-            return
-        self._fired = True
-        self._last_error = None
-        try:
-            self._on_card(record)
-        except Exception:
-            log.exception("on_card callback failed")
-
-    def _report(self, error: ReaderError) -> None:
-        key = (type(error), str(error))
-        if key == self._last_error:
-            return
-        self._last_error = key
-        if self._on_error is not None:
-            try:
-                self._on_error(error)
-            except Exception:
-                log.exception("on_error callback failed")
-
-    def __enter__(self) -> CardWatcher:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

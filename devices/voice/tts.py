@@ -9,7 +9,8 @@ voice exists (reading stdin, espeak-ng too falls back to English silently). Eith
 travels on stdin, never on a command line.
 
 Voice `cmn-latn-pinyin` reads Chinese correctly on espeak-ng 1.51; `cmn` misreads many
-characters. espeak-ng has no Tibetan voice: Tibetan is only ever spoken from recorded clips.
+characters. espeak-ng has no Tibetan voice: Tibetan is spoken from recorded clips, or (where a
+region allows it) by the labelled synthetic voice of synthetic.py, never by this Mandarin one.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ class TtsError(Exception):
     """The text could not be rendered (no engine, unknown voice, timeout, bad output)."""
 
 
-def _wav_frames(path: Path) -> int:
+def wav_frames(path: Path) -> int:
+    """Frames in a WAV file; 0 for a missing, empty or damaged one."""
     try:
         with wave.open(str(path), "rb") as w:
             return w.getnframes()
@@ -83,7 +85,7 @@ def render_tts(text: str, voice: str = DEFAULT_VOICE, *, out: Path, timeout_s: f
     try:
         rc, why = _run([sys.executable, str(_WORKER), voice, str(RATE_WPM), str(tmp)], text, timeout_s)
         engine = "pyttsx3"
-        if rc != 0 or _wav_frames(tmp) == 0:
+        if rc != 0 or wav_frames(tmp) == 0:
             log.warning("pyttsx3 render failed; using the espeak-ng command",
                         extra={"voice": voice, "rc": rc, "reason": why})
             espeak = shutil.which("espeak-ng")
@@ -94,7 +96,7 @@ def render_tts(text: str, voice: str = DEFAULT_VOICE, *, out: Path, timeout_s: f
             rc, why = _run([espeak, "-v", voice, "-s", str(RATE_WPM), "-w", str(tmp), "--stdin"], text,
                            timeout_s)
             engine = "espeak-ng"
-            if rc != 0 or _wav_frames(tmp) == 0:
+            if rc != 0 or wav_frames(tmp) == 0:
                 raise TtsError(f"espeak-ng could not render with voice {voice!r}: {why or f'exit {rc}'}")
         os.replace(tmp, out)
         log.debug("tts rendered", extra={"engine": engine, "voice": voice})
@@ -125,7 +127,7 @@ class TtsCache:
         """The WAV for text, rendered now only if not cached (or the cached file is damaged)."""
         path = self.path_for(text, voice)
         with self._lock:
-            if _wav_frames(path) > 0:
+            if wav_frames(path) > 0:
                 return path
             render_tts(text, voice, out=path, timeout_s=self.timeout_s)
             self.renders += 1

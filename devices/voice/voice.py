@@ -1,4 +1,4 @@
-"""Spoken guidance: recorded clips first, Mandarin TTS second, never the wrong language.
+"""Spoken guidance: recorded clips first, then a synthetic voice, never the wrong language.
 
 `speak` decides at once what will be heard (a clip, TTS, or nothing) and returns; rendering and
 playback happen on a worker thread, so the UI thread never waits. A new `speak` or `stop`
@@ -7,9 +7,12 @@ interrupts what is playing at once. Playback is a subprocess of the configured p
 command that takes a WAV path as its last argument works: `aplay -D null` on a machine without
 a sound card, or a test command that records what it was given.
 
-Tibetan has no TTS voice: a Tibetan line with no recorded clip is not spoken at all (a Mandarin
-reading would be the wrong language for a resident who chose Tibetan). It is listed in
-`missing_clips` and the status turns degraded (`missing_tibetan_clip`) for the maintenance screen.
+Tibetan without a recorded clip: where the kiosk's `synthetic_bo` switch is on, the synthetic
+Tibetan voice reads it (synthetic.py; by the caller's `spoken=` form when it has one, see
+tibetan.py), and the status says so (`synthetic_tibetan`, level OK: a labelled fallback, not a
+fault). Otherwise, or when the text holds what that voice cannot read, it is not spoken at all:
+a Mandarin reading would be the wrong language for a resident who chose Tibetan, so it is
+listed in `missing_clips` and the status turns degraded (`missing_tibetan_clip`).
 
 Accessibility (ADA 707.5, EN 301 549 5.1.3): `repeat`, `stop`, `set_volume`, and `reset_volume`
 for every new resident. Spoken text may be personal: it is never logged, and `private=True`
@@ -34,6 +37,9 @@ from pathlib import Path
 from typing import Literal
 
 from devices.voice.clips import ClipResolver, clip_key
+from devices.voice.coverage import spoken_by
+from devices.voice.synthetic import SyntheticError, SyntheticTibetan
+from devices.voice.tibetan import PhonemeError, UnspeakableText, to_phonemes
 from devices.voice.tts import DEFAULT_VOICE, TtsCache, TtsError, render_tts
 from devices.voice.volume import UnsupportedWav, write_scaled
 from kiosk.status import OK, Level, Status, StatusSource
@@ -41,13 +47,18 @@ from kiosk.status import OK, Level, Status, StatusSource
 log = logging.getLogger(__name__)
 
 Lang = Literal["bo", "zh"]
-Source = Literal["clip", "tts", "none"]
+Source = Literal["clip", "tts", "synthetic", "none"]
 
 MISSING_TIBETAN_CLIP = Status(Level.DEGRADED, "missing_tibetan_clip", "缺少藏语语音片段，部分提示无法朗读",
                               "བོད་སྐད་ཀྱི་སྒྲ་ཆ་ཁ་ཤས་མི་འདུག་པས་གསལ་བརྡ་ཁ་ཤས་ཀློག་མི་ཐུབ།",
                               "Tibetan voice clips missing: some prompts are not spoken")
 NO_AUDIO_OUTPUT = Status(Level.FAULT, "no_audio_output", "无法播放声音", "སྒྲ་གཏོང་མི་ཐུབ།",
                          "No audio output: the player is missing or failed")
+SYNTHETIC_TIBETAN = Status(Level.OK, "synthetic_tibetan", "部分藏语提示由合成语音朗读（尚未经母语者评审）",
+                           "བོད་སྐད་ཀྱི་གསལ་བརྡ་ཁ་ཤས་བཟོས་སྒྲས་ཀློག་གི་ཡོད། (སྐད་ཡིག་མཁས་པས་ད་དུང་ཞིབ་བཤེར་བྱས་མེད།)",
+                           "Some Tibetan prompts are read by the synthetic voice (not yet rated by native speakers)")
+SYNTHETIC_FAILED = Status(Level.FAULT, "synthetic_tibetan_failed", "藏语合成语音失败", "བོད་སྐད་ཀྱི་བཟོས་སྒྲ་བཟོ་མ་ཐུབ།",
+                          "Synthetic Tibetan voice failed")
 TTS_FAILED = Status(Level.FAULT, "tts_failed", "汉语语音合成失败", "རྒྱ་སྐད་ཀྱི་སྒྲ་བཟོ་མ་ཐུབ།",
                     "Mandarin speech synthesis failed")
 
@@ -66,6 +77,9 @@ class Utterance:
     source: Source
     clip: Path | None = None
     private: bool = False
+    spoken_form: str | None = field(default=None, repr=False)  # the caller's word-segmented form
+    phonemes: str | None = field(default=None, repr=False)  # what the synthetic voice reads
+    segmented: bool = True  # False: synthetic Tibetan read syllable by syllable (no spoken form)
 
     @property
     def spoken(self) -> bool:
@@ -82,16 +96,18 @@ class _Job:
 class Voice:
     def __init__(self, *, cache_dir: Path, clip_resolver: ClipResolver, player: str | Sequence[str] = "aplay",
                  volume_default: float = 0.8, tts_voice: str = DEFAULT_VOICE,
-                 status: StatusSource | None = None) -> None:
+                 status: StatusSource | None = None, synthetic_bo: bool = False) -> None:
         self.status = status or StatusSource("voice")
         self.tts_voice = tts_voice
+        self.synthetic_bo = synthetic_bo  # may be switched at run time (a config push)
+        self._synthetic = SyntheticTibetan(cache_dir)
         self.volume_default = _clamp(volume_default)
         self._volume = self.volume_default
         self._resolve_clip = clip_resolver
         self._cache = TtsCache(cache_dir)
         self._player = shlex.split(player) if isinstance(player, str) else list(player)
         self._tmp = Path(tempfile.mkdtemp(prefix="kiosk-voice-"))  # private (0700) scratch WAVs
-        self._missing: set[str] = set()
+        self._missing: dict[str, bool] = {}  # Tibetan keys without a clip -> read by the synthetic voice?
         self._audio_fault: Status | None = None
         self._last: Utterance | None = None
         self._cv = threading.Condition()
@@ -106,21 +122,28 @@ class Voice:
         self._thread.start()
 
     # -- public API -----------------------------------------------------------------------------
-    def speak(self, text: str, lang: Lang, prompt_id: str | None = None, *, private: bool = False) -> Utterance:
-        """Start saying text in lang (interrupting anything playing); returns what will be heard."""
+    def speak(self, text: str, lang: Lang, prompt_id: str | None = None, *, private: bool = False,
+              spoken: str | None = None) -> Utterance:
+        """Start saying text in lang (interrupting anything playing); returns what will be heard.
+
+        `spoken` is the text's spoken form with word boundaries (a prompt's `spoken["bo"]`), which
+        the synthetic Tibetan voice reads by; clips and Mandarin ignore it."""
         if lang not in ("bo", "zh"):
             raise ValueError(f"unsupported language {lang!r}: the kiosk speaks bo or zh")
         key = clip_key(text, prompt_id)
         clip = self._find_clip(key, lang)
-        if clip is not None:
-            utterance = Utterance(text, lang, prompt_id, "clip", clip, private)
+        heard = spoken_by(lang, clip is not None, synthetic_bo=self.synthetic_bo)
+        if heard == "clip":
+            utterance = Utterance(text, lang, prompt_id, "clip", clip, private, spoken)
         elif lang == "zh":
-            utterance = Utterance(text, lang, prompt_id, "tts", None, private)
+            utterance = Utterance(text, lang, prompt_id, "tts", None, private, spoken)
+        elif heard == "synthetic":
+            utterance = self._synthetic_utterance(text, prompt_id, private, spoken)
         else:
-            utterance = Utterance(text, lang, prompt_id, "none", None, private)
+            utterance = Utterance(text, lang, prompt_id, "none", None, private, spoken)
         with self._cv:
             if lang == "bo":
-                self._note_clip(key, found=clip is not None)
+                self._note_clip(key, found=clip is not None, synthetic=utterance.source == "synthetic")
             self._last = utterance
             self._interrupt()
             if utterance.spoken and not self._closed:  # a closed Voice stays silent
@@ -129,6 +152,19 @@ class Voice:
         if not utterance.spoken:
             log.info("tibetan prompt not spoken: no clip", extra={"clip_key": key})
         return utterance
+
+    def _synthetic_utterance(self, text: str, prompt_id: str | None, private: bool,
+                             spoken: str | None) -> Utterance:
+        try:
+            made = to_phonemes(text, spoken)
+        except UnspeakableText:  # e.g. Chinese in a Tibetan line: silence, never a wrong-language reading
+            log.warning("tibetan prompt not spoken: the synthetic voice cannot read it",
+                        extra={"clip_key": clip_key(text, prompt_id)})  # the reason may quote the text
+            return Utterance(text, "bo", prompt_id, "none", None, private, spoken)
+        except PhonemeError:
+            log.exception("tibetan prompt not spoken: phoneme conversion failed")
+            return Utterance(text, "bo", prompt_id, "none", None, private, spoken)
+        return Utterance(text, "bo", prompt_id, "synthetic", None, private, spoken, made.phonemes, made.segmented)
 
     def stop(self) -> None:
         """Silence now: the player is signalled at once and anything queued is dropped."""
@@ -141,7 +177,7 @@ class Voice:
         last = self._last
         if last is None:
             return None
-        return self.speak(last.text, last.lang, last.prompt_id, private=last.private)
+        return self.speak(last.text, last.lang, last.prompt_id, private=last.private, spoken=last.spoken_form)
 
     @property
     def volume(self) -> float:
@@ -161,9 +197,15 @@ class Voice:
 
     @property
     def missing_clips(self) -> frozenset[str]:
-        """Keys (prompt ids, or text hashes) of Tibetan lines that had no clip."""
+        """Keys (prompt ids, or text hashes) of Tibetan lines that had no clip (synthetic or silent)."""
         with self._cv:
             return frozenset(self._missing)
+
+    @property
+    def synthetic_clips(self) -> frozenset[str]:
+        """Of the missing_clips, those the synthetic Tibetan voice read (the rest were silent)."""
+        with self._cv:
+            return frozenset(k for k, synthetic in self._missing.items() if synthetic)
 
     def clear_missing_clips(self) -> None:
         """Forget the list, e.g. after a content update that may have brought the clips."""
@@ -197,11 +239,11 @@ class Voice:
             log.exception("clip resolver failed", extra={"clip_key": key, "lang": lang})
             return None
 
-    def _note_clip(self, key: str, *, found: bool) -> None:
+    def _note_clip(self, key: str, *, found: bool, synthetic: bool) -> None:
         if found:
-            self._missing.discard(key)
+            self._missing.pop(key, None)
         else:
-            self._missing.add(key)
+            self._missing[key] = synthetic
         self._refresh_status()
 
     def _set_audio_fault(self, fault: Status | None, reason: str = "") -> None:
@@ -214,8 +256,10 @@ class Voice:
     def _refresh_status(self) -> None:
         if self._audio_fault is not None:
             self.status.set_status(self._audio_fault)
-        elif self._missing:
+        elif not all(self._missing.values()):
             self.status.set_status(MISSING_TIBETAN_CLIP)
+        elif self._missing:
+            self.status.set_status(SYNTHETIC_TIBETAN)
         else:
             self.status.set_status(OK)
 
@@ -250,12 +294,23 @@ class Voice:
         utterance = job.utterance
         if utterance.clip is not None:
             return utterance.clip
+        if utterance.phonemes is not None:
+            return self._synthetic_file(job, utterance.phonemes)
         try:
             if utterance.private:
                 return render_tts(utterance.text, self.tts_voice, out=self._tmp / f"private-{job.gen}.wav")
             return self._cache.get(utterance.text, self.tts_voice)
         except TtsError as e:
             self._set_audio_fault(TTS_FAILED, str(e))
+            return None
+
+    def _synthetic_file(self, job: _Job, phonemes: str) -> Path | None:
+        try:
+            if job.utterance.private:
+                return self._synthetic.render(phonemes, self._tmp / f"private-{job.gen}.wav")
+            return self._synthetic.get(phonemes)
+        except SyntheticError as e:
+            self._set_audio_fault(SYNTHETIC_FAILED, str(e))
             return None
 
     def _play(self, job: _Job) -> None:

@@ -4,7 +4,6 @@ The daemon builds one `Agent(...)`, calls `start()` once it serves, and `stop()`
 """
 
 from .agent import Agent
-from .commands import Handler, Verify
 from .connection import BrokerConfig
 
-__all__ = ["Agent", "BrokerConfig", "Handler", "Verify"]
+__all__ = ["Agent", "BrokerConfig"]

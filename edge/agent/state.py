@@ -84,6 +84,18 @@ def status_events(before: dict[str, list[str]] | None,
     return out
 
 
+def voice_coverage(status: dict[str, Any], kiosk_id: str) -> dict[str, fleet_wire.VoiceCoverage]:
+    """The kiosk UI's last reported voice coverage per language (`kiosks[<kiosk_id>].voice`); junk is skipped."""
+    raw = ((status.get("kiosks") or {}).get(kiosk_id) or {}).get("voice")
+    out = {}
+    for lang, counts in (raw.items() if isinstance(raw, dict) else ()):
+        try:
+            out[str(lang)] = fleet_wire.VoiceCoverage.model_validate(counts)
+        except ValidationError:
+            log.warning("voice coverage not understood", extra={"lang": str(lang)[:8]})
+    return out
+
+
 def build_state(status: dict[str, Any] | None, kiosk_id: str, components: dict[str, fleet_wire.ComponentStatus],
                 **measured: Any) -> fleet_wire.State:
     """The whole picture; `measured` carries the agent's own fields (at, interval_s, software_version,
@@ -104,6 +116,10 @@ def build_state(status: dict[str, Any] | None, kiosk_id: str, components: dict[s
         measured.setdefault("config_version", cv)
     if isinstance(head := (status.get("audit") or {}).get("head"), str):  # "seq:hash", kiosk/audit.py
         measured.setdefault("audit_head", head)
+    if voice := voice_coverage(status, kiosk_id):
+        measured.setdefault("voice_coverage", voice)
+        # what has no native clip (stand-ins included): the monitor's missing_clips rule counts these
+        measured.setdefault("missing_clips", {lang: c.stand_in + c.synthetic + c.silent for lang, c in voice.items()})
     return fleet_wire.State(kiosk_id=kiosk_id, components=components, outbox=outbox,
                             content_version=version if isinstance(version, int) else None,
                             content_refused=refused if isinstance(refused, dict) else None, **measured)

@@ -12,22 +12,20 @@ from __future__ import annotations
 
 import enum
 import logging
-import re
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import tzinfo
 from typing import Any
 
 from kiosk import i18n, wire
 from kiosk.edge_client import EdgeRejected, EdgeUnavailable
-from kiosk.flows import payments
+from kiosk.flows import payments, receipt
+from kiosk.flows.receipt import ReceiptContent
 from kiosk.flows.validation import NO, YES, FieldError, normalise, validate
 
 log = logging.getLogger(__name__)
 
 MAX_CARD_TRIES = 3
-TRACKING_RE = re.compile(wire.TRACKING_PATTERN)
 
 
 class Kind(enum.StrEnum):
@@ -59,17 +57,6 @@ class SummaryLine:
 
 
 @dataclass(frozen=True)
-class ReceiptContent:
-    """What a receipt says, in one language; the printer module renders it."""
-
-    title: str
-    lines: list[tuple[str, str]]
-    qr: str | None
-    footer: str
-    lang: str
-
-
-@dataclass(frozen=True)
 class SubmitOutcome:
     ok: bool
     tracking_number: str | None = None
@@ -80,19 +67,13 @@ class SubmitOutcome:
     existing: bool = False  # the edge already held this flow's application (an earlier answer was lost)
 
 
-def _wall_clock() -> datetime:
-    return datetime.now().astimezone()
-
-
 class Flow:
     """One resident's pass through one service."""
 
-    def __init__(self, service: Any, *, edge: Any, clock: Callable[[], datetime] = _wall_clock,
-                 lang: str = "bo") -> None:
+    def __init__(self, service: Any, *, edge: Any, lang: str = "bo") -> None:
         self.service = service
         self.edge = edge
         self.lang = lang
-        self._clock = clock
         self._steps = list(service.steps)
         if not self._steps:
             raise FlowError(f"service {service.id} has no steps")
@@ -110,7 +91,6 @@ class Flow:
         self.card_failures = 0
         self.tracking_ref: str | None = None  # a tracking number read from a receipt QR
         self.submission: dict | None = None
-        self.submitted_at: datetime | None = None
         self.receipt_state: str | None = None  # None | "printed" | "failed"
         self.receipt_error: str | None = None
         self.lookup_result: dict | None = None
@@ -203,10 +183,10 @@ class Flow:
         self._require(Kind.IDENTIFY, Kind.LOOKUP)
         if "qr" not in self.methods:
             raise FlowError("this step does not accept a QR code")
-        match = TRACKING_RE.search(text or "")
-        if not match:
+        tracking = wire.tracking_number_in(text or "")
+        if tracking is None:
             return False
-        self.tracking_ref = match.group(0)
+        self.tracking_ref = tracking
         self._card, self._card_l10n = {}, {}
         if self.kind is Kind.IDENTIFY:
             self._advance()
@@ -342,7 +322,7 @@ class Flow:
             return SubmitOutcome(False, error="edge_unavailable")
         except EdgeRejected as e:
             tracking = (e.details or {}).get("tracking_number") if e.status == 409 else None
-            if isinstance(tracking, str) and TRACKING_RE.fullmatch(tracking):
+            if wire.is_tracking_number(tracking):
                 # this flow's key already made an application (an earlier answer was lost): it is this one
                 log.warning("submit: key already used, showing the existing application",
                             extra={"service": self.service.id})
@@ -361,7 +341,6 @@ class Flow:
 
     def _accepted(self, submission: dict, *, existing: bool = False) -> SubmitOutcome:
         self.submission = submission
-        self.submitted_at = self._clock()
         self.outcome_unknown = False
         self._advance()
         return SubmitOutcome(True, tracking_number=self.tracking_number,
@@ -408,17 +387,14 @@ class Flow:
         self.receipt_state, self.receipt_error = "failed", code
         self._advance()
 
-    def receipt_content(self, lang: str | None = None) -> ReceiptContent:
+    def receipt_content(self, lang: str | None = None, *, hall: receipt.Words | None = None,
+                        contact: receipt.Hotline | None = None, tz: tzinfo | None = None) -> ReceiptContent:
+        """The receipt in `lang` with the other language as `.alt`. hall: the config's `kiosk.hall_name`;
+        contact: the pack's `contact`; tz: the hall's zone (`kiosk.zone`) for the edge's trusted time."""
         if not self.submission:
             raise FlowError("nothing submitted yet")
-        lang = lang or self.lang
-        when = (self.submitted_at or self._clock()).strftime("%Y-%m-%d %H:%M")
-        lines = [(i18n.tr("tracking_number", lang), self.tracking_number or "")]
-        if self._card.get("id_masked"):
-            lines.append((i18n.tr("id_number", lang), self._card["id_masked"]))
-        lines.append((i18n.tr("date", lang), when))
-        footer = i18n.tr("submitted_online" if self.submission.get("forwarded") else "submitted_offline", lang)
-        return ReceiptContent(self.service.title.get(lang), lines, self.tracking_number, footer, lang)
+        return receipt.build(self.service, self.submission, self._card.get("id_masked"), lang or self.lang,
+                             hall=hall, contact=contact, tz=tz)
 
     # --- lookup --------------------------------------------------------------------------------------
     @property
@@ -476,10 +452,6 @@ class Flow:
         log.info("lookup answered", extra={"service": self.service.id, "query": query,
                                            "source": self.lookup_result.get("source")})
         return self.lookup_result
-
-    def lookup_done(self) -> None:
-        self._require(Kind.LOOKUP)
-        self._advance()
 
     # --- going back, leaving ---------------------------------------------------------------------
     def back(self) -> bool:

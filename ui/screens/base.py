@@ -8,10 +8,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from kiosk import i18n
-from ui.widgets import Banner, Label
+from ui.widgets.banner import Banner
+from ui.widgets.fonts import apply_fonts
+from ui.widgets.labels import Label
 
 if TYPE_CHECKING:
-    from ui.app import KioskWindow
+    from ui.screens.host import ScreenHost
 
 
 class Screen(QWidget):
@@ -20,12 +22,12 @@ class Screen(QWidget):
     name = ""
     prompt_id = "home"
 
-    def __init__(self, app: KioskWindow) -> None:
+    def __init__(self, host: ScreenHost) -> None:
         super().__init__()
-        self.app = app
+        self.host = host
         self.setObjectName(f"screen_{self.name}")
         self.root = QVBoxLayout(self)
-        m = app.theme.dp(24)
+        m = host.theme.dp(24)
         self.root.setContentsMargins(m, m, m, m)
         self.root.setSpacing(m)
         self.prompt = Label("", "title", align=Qt.AlignCenter)
@@ -37,10 +39,14 @@ class Screen(QWidget):
 
     @property
     def lang(self) -> str:
-        return self.app.session.lang
+        return self.host.session.lang
 
     def tr(self, key: str, **params: object) -> str:
         return i18n.tr(key, self.lang, **params)
+
+    def restyle(self, widget: QWidget) -> None:
+        """Fonts and sizes of the current language and text size on freshly built widgets."""
+        apply_fonts(widget, self.host.theme, self.lang)
 
     def bind(self, widget: Any, key: str) -> Any:
         """Let retranslate() set this widget's text from catalog `key` in the current language."""
@@ -54,7 +60,7 @@ class Screen(QWidget):
     def retranslate(self) -> None:
         for widget, key in self._keys:
             widget.setText(self.tr(key))
-        self.prompt.setText(self.app.speaker.text(self.current_prompt_id(), self.lang))
+        self.prompt.setText(self.host.speaker.text(self.current_prompt_id(), self.lang))
 
     def enter(self, **kwargs: Any) -> None:
         """Shown: fill texts and speak the prompt. Subclasses extend (and call super last)."""
@@ -63,7 +69,7 @@ class Screen(QWidget):
         self.speak()
 
     def speak(self) -> None:
-        self.app.speaker.prompt(self.current_prompt_id(), self.lang)
+        self.host.speaker.prompt(self.current_prompt_id(), self.lang)
 
     def leave(self) -> None:
         """About to be hidden (stop the camera, timers)."""
@@ -74,4 +80,4 @@ class Screen(QWidget):
 
     def go_back(self) -> None:
         """The bar's Back button; default: home."""
-        self.app.go_home()
+        self.host.go_home()

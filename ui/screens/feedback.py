@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from ui.screens.base import Screen
-from ui.widgets import BigButton
+from ui.widgets.buttons import BigButton
+
+if TYPE_CHECKING:
+    from ui.screens.host import ScreenHost
 
 REASONS = ("reason_helpful", "reason_too_slow", "reason_hard_to_use", "reason_cannot_read", "reason_device_problem")
 THANKS_MS = 4000
@@ -18,8 +21,8 @@ class FeedbackScreen(Screen):
     name = "feedback"
     prompt_id = "feedback"
 
-    def __init__(self, app: Any) -> None:
-        super().__init__(app)
+    def __init__(self, host: ScreenHost) -> None:
+        super().__init__(host)
         body = QWidget()
         body_lay = QVBoxLayout(body)
         faces = QHBoxLayout()
@@ -54,7 +57,7 @@ class FeedbackScreen(Screen):
         self.service_id: str | None = None
         self._thanks = QTimer(self)
         self._thanks.setSingleShot(True)
-        self._thanks.timeout.connect(lambda: self.app.session.end("done"))
+        self._thanks.timeout.connect(lambda: self.host.session.end("done"))
 
     def enter(self, service_id: str | None = None, **kwargs: Any) -> None:
         self.service_id = service_id
@@ -66,28 +69,28 @@ class FeedbackScreen(Screen):
         super().enter(**kwargs)
 
     def _rate(self, rating: int) -> None:
-        self.app.session.touch()
+        self.host.session.touch()
         self.rating = rating
         for i, b in enumerate(self.faces, start=1):
             b.set_selected(i == rating)
         self.send_btn.setEnabled(True)
 
     def _toggle(self, key: str) -> None:
-        self.app.session.touch()
+        self.host.session.touch()
         self.chosen ^= {key}
         self.reasons[key].set_selected(key in self.chosen)
 
     def _send(self) -> None:
         if self.rating is None:
             return
-        self.app.send_feedback(self.rating, sorted(k.removeprefix("reason_") for k in self.chosen), self.service_id)
+        self.host.send_feedback(self.rating, sorted(k.removeprefix("reason_") for k in self.chosen), self.service_id)
         for b in [*self.faces, *self.reasons.values(), self.send_btn]:
             b.setEnabled(False)
-        self.prompt.setText(self.app.speaker.prompt("thanks", self.lang))
+        self.prompt.setText(self.host.speaker.prompt("thanks", self.lang))
         self._thanks.start(THANKS_MS)
 
     def leave(self) -> None:
         self._thanks.stop()
 
     def go_back(self) -> None:
-        self.app.session.end("done")
+        self.host.session.end("done")

@@ -7,77 +7,28 @@ dates are three big +/- counters. Every change goes straight into the flow, so a
 
 from __future__ import annotations
 
-import calendar
-from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
 from ui.screens.base import Screen
-from ui.widgets import BigButton, IconLabel, InfoPager, Keypad, Label, clear_layout, info_rows, scroll
+from ui.widgets.buttons import BigButton
+from ui.widgets.date_entry import ANSWER_DP, DateEntry
+from ui.widgets.keypad import Keypad
+from ui.widgets.labels import IconLabel, Label
+from ui.widgets.layout import clear_layout, scroll
+from ui.widgets.pager import InfoPager, info_rows
 
-ANSWER_DP = 130  # choice and +/- buttons: the answer to the one question on the page, so big
-
-
-class DateEntry(QWidget):
-    """Year / month / day, each with big - and + buttons: no typing, no calendar to decode."""
-
-    def __init__(self, value: str, on_change: Any, tr: Any) -> None:
-        super().__init__()
-        try:
-            d = date.fromisoformat(value)
-        except ValueError:
-            d = date.today()
-        self.parts = [d.year, d.month, d.day]
-        self.on_change = on_change
-        grid = QGridLayout(self)
-        self.values: list[Label] = []
-        for col, key in enumerate(("year", "month", "day")):
-            grid.addWidget(Label(tr(key), "title", align=Qt.AlignCenter), 0, col)
-            plus = BigButton("plus", "", vertical=True)
-            plus.min_height_dp = ANSWER_DP
-            plus.setObjectName(f"date_{key}_plus")
-            plus.clicked.connect(lambda _=False, i=col: self._bump(i, 1))
-            value = Label("", "number", align=Qt.AlignCenter)
-            minus = BigButton("minus", "", vertical=True)
-            minus.min_height_dp = ANSWER_DP
-            minus.setObjectName(f"date_{key}_minus")
-            minus.clicked.connect(lambda _=False, i=col: self._bump(i, -1))
-            grid.addWidget(plus, 1, col)
-            grid.addWidget(value, 2, col)
-            grid.addWidget(minus, 3, col)
-            self.values.append(value)
-        self._show()
-
-    def _bump(self, i: int, delta: int) -> None:
-        y, m, d = self.parts
-        if i == 0:
-            y += delta
-        elif i == 1:
-            m = (m - 1 + delta) % 12 + 1
-        else:
-            d += delta
-        d = max(1, min(d, calendar.monthrange(y, m)[1]))  # within the month: 31 -> 30 / 28, never 0
-        self.parts = [y, m, d]
-        self._show()
-
-    def value(self) -> str:
-        y, m, d = self.parts
-        return f"{y:04d}-{m:02d}-{d:02d}"
-
-    def _show(self) -> None:
-        for label, v in zip(self.values, self.parts, strict=True):
-            label.setText(str(v))
-        self.on_change(self.value())
+if TYPE_CHECKING:
+    from ui.screens.host import ScreenHost
 
 
 class FormScreen(Screen):
     name = "form"
     prompt_id = "fill_form"
 
-    def __init__(self, app: Any) -> None:
-        super().__init__(app)
+    def __init__(self, host: ScreenHost) -> None:
+        super().__init__(host)
         self.page = 0
         self.pages: list[Any] = []  # "card" or a field
         self.body = QWidget()
@@ -103,23 +54,27 @@ class FormScreen(Screen):
 
     @property
     def flow(self) -> Any:
-        return self.app.session.flow
+        return self.host.session.flow
 
     def _build_pages(self) -> None:
         fields = self.flow.form_fields()
         card = [f for f in fields if self.flow.is_read_only(f)]
         self.pages = (["card"] if card else []) + [f for f in fields if not self.flow.is_read_only(f)]
 
-    def enter(self, page: int | None = None, field_id: str | None = None, **kwargs: Any) -> None:
+    def enter(self, page: int | None = None, field_id: str | None = None, error: str | None = None,
+              **kwargs: Any) -> None:
+        """`field_id` opens that field's page; `error` (a catalog key) says what is wrong with it."""
         self._build_pages()
         if not self.pages:  # nothing to show or ask: on to the next step
             self.flow.next()
-            self.app.show_flow_step()
+            self.host.show_flow_step()
             return
         self.page = 0 if page is None else max(0, min(page, len(self.pages) - 1))
         if field_id is not None:
             self.page = next((i for i, p in enumerate(self.pages) if p != "card" and p.id == field_id), 0)
         super().enter(**kwargs)
+        if error is not None:
+            self.banner.show_message("error", self.tr(error))
 
     def current_field(self) -> Any:
         p = self.pages[self.page] if self.pages else "card"
@@ -135,7 +90,7 @@ class FormScreen(Screen):
     def speak(self) -> None:
         f = self.current_field()
         if f is not None and f.type != "phone" and self.lang == "zh":
-            self.app.speaker.say(f.label.get("zh"), "zh", private=False)
+            self.host.speaker.say(f.label.get("zh"), "zh", private=False)
         else:
             super().speak()
 
@@ -154,7 +109,7 @@ class FormScreen(Screen):
             return
         self._field_page(f)
         self.body_lay.addStretch(1)
-        self.app.restyle(self.body)
+        self.restyle(self.body)
 
     def _clear_body(self) -> None:
         clear_layout(self.body_lay)
@@ -167,7 +122,7 @@ class FormScreen(Screen):
         self._clear_body()
 
     def _card_page(self) -> None:
-        self.prompt.setText(self.app.speaker.text("fill_form", self.lang))
+        self.prompt.setText(self.host.speaker.text("fill_form", self.lang))
         self.card_title.setText(self.tr("from_card"))
         self.card_rows.retranslate(self.lang)
         lines = []
@@ -177,7 +132,7 @@ class FormScreen(Screen):
                 if f.source == "id_number":  # never the full number on screen
                     value = self.flow.masked_id or ""
                 lines.append((f.label.get(self.lang), value, f"value_{f.id}"))
-        self.card_rows.set_rows(info_rows(lines, self.app.theme, icon="lock"), self.app.restyle)
+        self.card_rows.set_rows(info_rows(lines, self.host.theme, icon="lock"), self.restyle)
 
     def _field_page(self, f: Any) -> None:
         lang = self.lang
@@ -225,7 +180,7 @@ class FormScreen(Screen):
             self.body_lay.insertWidget(0, hint)
 
     def _set(self, field_id: str, value: str) -> None:
-        self.app.session.touch()
+        self.host.session.touch()
         self.flow.set_field(field_id, value)
 
     def _choose(self, field_id: str, value: str) -> None:
@@ -235,7 +190,7 @@ class FormScreen(Screen):
         self._next()        # one tap answers a choice question
 
     def _next(self) -> None:
-        self.app.session.touch()
+        self.host.session.touch()
         f = self.current_field()
         if f is not None:
             err = self.flow.field_errors([f])
@@ -254,21 +209,21 @@ class FormScreen(Screen):
             self.retranslate()
             self._show_error(errors[0].message_key)
             return
-        self.app.show_flow_step()
+        self.host.show_flow_step()
 
     def _show_error(self, key: str) -> None:
         words = self.tr(key)
         self.banner.show_message("error", words)
         if self.lang == "zh":
-            self.app.speaker.say(words, "zh", private=False)
+            self.host.speaker.say(words, "zh", private=False)
 
     def go_back(self) -> None:
-        self.app.session.touch()
+        self.host.session.touch()
         if self.page > 0:
             self.page -= 1
             self.banner.hide()
             self.retranslate()
             self.speak()
         else:
-            self.app.flow_back()
+            self.host.flow_back()
 

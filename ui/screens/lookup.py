@@ -1,4 +1,4 @@
-"""Lookup results: each application's progress steps, or a resident's payment records (ui.screens.payments),
+"""Lookup results: each application's progress steps, or a resident's payment records (ui.screens.payments_answer),
 with icons and words, spoken; an offline answer says how old it is; no answer says where to go.
 
 A long answer is shown a page at a time (Pager, big page buttons): elderly residents do not scroll.
@@ -8,15 +8,20 @@ steps are always on the same page."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk import wire
-from ui.screens import payments as payments_view
-from ui.screens.submit import FinishingScreen
-from ui.widgets import Banner, IconLabel, Label, Pager
+from ui.screens import payments_answer
+from ui.screens.finishing import FinishingScreen
+from ui.widgets.banner import Banner
+from ui.widgets.labels import IconLabel, Label
+from ui.widgets.pager import Pager
+
+if TYPE_CHECKING:
+    from ui.screens.host import ScreenHost
 
 # The steps a resident sees, in order; the last one is whichever final state was reached.
 _PATH = (wire.STATUS_QUEUED, wire.STATUS_RECEIVED, wire.STATUS_IN_REVIEW)
@@ -47,54 +52,56 @@ class LookupScreen(FinishingScreen):
     name = "lookup"
     prompt_id = "lookup_result"
 
-    def __init__(self, app: Any) -> None:
-        super().__init__(app)
-        self.body = Pager(spacing=app.theme.dp(12))
+    def __init__(self, host: ScreenHost) -> None:
+        super().__init__(host)
+        self.body = Pager(spacing=host.theme.dp(12))
         self.root.addWidget(self.body, 1)
         self.add_finish_button()
         self.busy = False
         self.as_of: Banner | None = None  # the "as of" line of an offline answer, when shown
-        app.looked_up.connect(self._done)
+        host.looked_up.connect(self._done)
 
     def enter(self, **kwargs: Any) -> None:
         super().enter(**kwargs)
-        flow = self.app.session.flow
+        flow = self.host.session.flow
         if flow is not None and flow.lookup_result is None and not self.busy:
             self.busy = True
-            self.app.run_lookup()
+            self.host.run_lookup()
 
     def current_prompt_id(self) -> str:
-        flow = self.app.session.flow
+        flow = self.host.session.flow
         if flow is None:
             return self.prompt_id
         if flow.lookup_result is None and flow.lookup_error:
             return _ERROR_WORDS.get(flow.lookup_error, "lookup_failed")
         if flow.lookup_offline:
             return "lookup_offline"
-        return payments_view.default_prompt(flow) if payments_view.is_payments(flow) else self.prompt_id
+        return payments_answer.default_prompt(flow) if payments_answer.is_payments(flow) else self.prompt_id
 
     def speak(self) -> None:
-        flow = self.app.session.flow
+        flow = self.host.session.flow
         if flow is None or (flow.lookup_result is None and not flow.lookup_error):
             return  # the result's arrival speaks
         extra = ""
-        if flow.lookup_result is not None and self.lang == "zh":  # TTS reads the resident's own answer
-            if payments_view.is_payments(flow):
-                extra = payments_view.spoken_extra(flow, self.lang, local_time(flow.lookup_as_of or ""))
-            else:
-                extra = "。".join(f"{a.get('tracking_number', '')}，{self.tr('status_' + a.get('status', 'unknown'))}"
-                                 for a in flow.lookup_result.get("applications") or [])
-        self.app.speaker.prompt(self.current_prompt_id(), self.lang, extra=extra)
+        # A synthetic voice reads the resident's own answer (Tibetan: tracking numbers digit by digit).
+        if flow.lookup_result is not None and payments_answer.is_payments(flow):
+            if self.lang == "zh":
+                extra = payments_answer.spoken_extra(flow, self.lang, local_time(flow.lookup_as_of or ""))
+        elif flow.lookup_result is not None:
+            stop, comma = ("。", "，") if self.lang == "zh" else ("། ", "། ")
+            extra = stop.join(f"{a.get('tracking_number', '')}{comma}{self.tr('status_' + a.get('status', 'unknown'))}"
+                              for a in flow.lookup_result.get("applications") or [])
+        self.host.speaker.prompt(self.current_prompt_id(), self.lang, extra=extra)
 
     def retranslate(self) -> None:
         super().retranslate()
         self.body.retranslate(self.lang)
         self.as_of = None
-        flow = self.app.session.flow
+        flow = self.host.session.flow
         if flow is None:
             self.body.clear()
             return
-        self.body.set_rows(self._rows(flow), self.app.restyle)
+        self.body.set_rows(self._rows(flow), self.restyle)
 
     def _rows(self, flow: Any) -> list[QWidget]:
         """The pager's rows: what the answer says, most important first."""
@@ -108,7 +115,7 @@ class LookupScreen(FinishingScreen):
             lay.addWidget(IconLabel("people" if flow.lookup_error != "needs_card" else "card", 160), 0, Qt.AlignCenter)
             return [row]
         self.banner.hide()
-        payments = payments_view.is_payments(flow)
+        payments = payments_answer.is_payments(flow)
         rows: list[QWidget] = []
         if flow.lookup_offline:
             # the edge's copy: how old it is comes first, on the first page (not the screen's banner)
@@ -118,7 +125,7 @@ class LookupScreen(FinishingScreen):
             self.as_of.show_message("warn", self.tr(key, as_of=local_time(flow.lookup_as_of or "")))
             rows.append(self.as_of)
         if payments:
-            return rows + payments_view.build(self, flow)
+            return rows + payments_answer.build(flow, self.lang, self.host.theme)
         apps = result.get("applications") or []
         if not apps:
             rows.append(Label(self.tr("lookup_none"), "title"))
@@ -130,14 +137,14 @@ class LookupScreen(FinishingScreen):
         box = QFrame()
         box.setObjectName("Panel")
         lay = QVBoxLayout(box)
-        service = self.app.content.service(a.get("service_id", ""))
+        service = self.host.content.service(a.get("service_id", ""))
         title = service.title.get(self.lang) if service else a.get("service_id", "")
         lay.addWidget(Label(title, "title"))
         num = Label(f"{self.tr('tracking_number')}: {a.get('tracking_number', '')}", "body")
         num.setObjectName("lookup_tracking")
         lay.addWidget(num)
         steps = QHBoxLayout()
-        steps.setSpacing(self.app.theme.dp(16))
+        steps.setSpacing(self.host.theme.dp(16))
         for status, state in status_steps(a.get("status", "")):
             icon = {"done": "check", "current": "next", "todo": "clock"}[state]
             if state == "current" and status in (wire.STATUS_REJECTED, wire.STATUS_UNDELIVERABLE):
@@ -156,5 +163,5 @@ class LookupScreen(FinishingScreen):
 
     def _done(self) -> None:
         self.busy = False
-        if self.app.current_screen() is self:
+        if self.host.is_current(self):
             self.show_news()

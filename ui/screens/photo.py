@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy
 
+from ui.adapters.camera_frames import show_frame
 from ui.screens.base import Screen
-from ui.widgets import BigButton, IconLabel, Label, show_frame
+from ui.widgets.buttons import BigButton
+from ui.widgets.labels import IconLabel, Label
+
+if TYPE_CHECKING:
+    from ui.screens.host import ScreenHost
 
 # hint code (devices.camera.face) -> (catalog words, prompt spoken, icon)
 HINTS = {
@@ -26,8 +31,8 @@ class PhotoScreen(Screen):
     name = "photo"
     prompt_id = "take_photo"
 
-    def __init__(self, app: Any) -> None:
-        super().__init__(app)
+    def __init__(self, host: ScreenHost) -> None:
+        super().__init__(host)
         self.preview = QLabel()
         self.preview.setObjectName("photo_preview")
         self.preview.setAlignment(Qt.AlignCenter)
@@ -55,17 +60,17 @@ class PhotoScreen(Screen):
         self.hint = "no_face"
         self._spoken_hint: str | None = None
         self._capturing = False
-        app.bridge.frame.connect(self._frame)
-        app.bridge.face_hint.connect(self._face)
-        app.bridge.photo.connect(self._photo)
-        app.bridge.photo_failed.connect(self._photo_failed)
+        host.bridge.frame.connect(self._frame)
+        host.bridge.face_hint.connect(self._face)
+        host.bridge.photo.connect(self._photo)
+        host.bridge.photo_failed.connect(self._photo_failed)
 
     def enter(self, **kwargs: Any) -> None:
         self.hint, self._spoken_hint, self._capturing = "no_face", None, False
-        flow = self.app.session.flow
+        flow = self.host.session.flow
         self.skip_btn.setVisible(not flow.photo_required)
         super().enter(**kwargs)
-        has_camera = self.app.bridge.start_camera("photo")
+        has_camera = self.host.bridge.start_camera("photo")
         self.capture_btn.setVisible(has_camera)
         self.hint_icon.setVisible(has_camera)
         self.hint_text.setVisible(has_camera)
@@ -73,7 +78,7 @@ class PhotoScreen(Screen):
             self.banner.show_message("error", self.tr("camera_unavailable"))
 
     def leave(self) -> None:
-        self.app.bridge.stop_camera()
+        self.host.bridge.stop_camera()
         self.preview.clear()  # the resident's face leaves the screen with them
 
     def retranslate(self) -> None:
@@ -83,7 +88,7 @@ class PhotoScreen(Screen):
         self.hint_icon.set_icon(icon)
 
     def _here(self) -> bool:
-        return self.app.current_screen() is self
+        return self.host.is_current(self)
 
     def _frame(self, image: QImage) -> None:
         if self._here():
@@ -97,22 +102,22 @@ class PhotoScreen(Screen):
         prompt = HINTS.get(check.hint, HINTS["no_face"])[1]
         if prompt and prompt != self._spoken_hint:  # say each correction once, not every frame
             self._spoken_hint = prompt
-            self.app.speaker.prompt(prompt, self.lang)
+            self.host.speaker.prompt(prompt, self.lang)
 
     def _capture(self) -> None:
-        self.app.session.touch()
+        self.host.session.touch()
         if self._capturing:
             return
         self._capturing = True
-        self.app.bridge.capture_photo()
+        self.host.bridge.capture_photo()
 
     def _photo(self, jpeg: bytes) -> None:
         if not self._here() or not self._capturing:
             return
         self._capturing = False
-        self.app.bridge.stop_camera()
-        self.app.session.flow.photo_taken(jpeg)
-        self.app.show_flow_step()
+        self.host.bridge.stop_camera()
+        self.host.session.flow.photo_taken(jpeg)
+        self.host.show_flow_step()
 
     def _photo_failed(self) -> None:
         if self._here():
@@ -120,13 +125,13 @@ class PhotoScreen(Screen):
             self.banner.show_message("error", self.tr("camera_unavailable"))
 
     def _skip(self) -> None:
-        self.app.session.touch()
-        err = self.app.session.flow.skip_photo()
+        self.host.session.touch()
+        err = self.host.session.flow.skip_photo()
         if err is not None:
             self.banner.show_message("error", self.tr(err.message_key))
             return
-        self.app.bridge.stop_camera()
-        self.app.show_flow_step()
+        self.host.bridge.stop_camera()
+        self.host.show_flow_step()
 
     def go_back(self) -> None:
-        self.app.flow_back()
+        self.host.flow_back()

@@ -29,6 +29,7 @@ from central.fleet import db
 from central.fleet.notify import health
 from central.fleet.notify.channels import Channel, ChannelError, clean_reason, make_channel
 from central.fleet.notify.texts import render
+from kiosk.backoff import Backoff
 
 log = logging.getLogger("central.fleet.notify")
 _n = db.notifications
@@ -48,10 +49,9 @@ class Dispatcher:
         self.process_id = process_id
         self.clock = clock
         self.wall_clock = wall_clock  # signatures (DingTalk checks our timestamp against its real clock)
-        self.rng = rng if rng is not None else random.Random()
         self.max_attempts = max_attempts
-        self.backoff_base_s = backoff_base_s
-        self.backoff_cap_s = backoff_cap_s
+        # equal jitter, so processes and rows that failed together do not retry together
+        self._backoff = Backoff(backoff_base_s, backoff_cap_s, rng)
         self.claim_limit = claim_limit
         self.interval_s = interval_s
         self._health_rows: set[tuple[str, str]] = set()
@@ -233,12 +233,6 @@ class Dispatcher:
         with self.engine.begin() as conn:
             conn.execute(update(_n).where(self._mine([r.id for r in rows])).values(**values))
 
-    def backoff(self, attempts: int) -> float:
-        """Seconds before try number `attempts + 1`: doubling from the base, capped, with "equal jitter"
-        (half fixed, half random) so processes and rows that failed together do not retry together."""
-        d = min(self.backoff_cap_s, self.backoff_base_s * 2 ** max(0, attempts - 1))
-        return d / 2 + self.rng.random() * d / 2
-
     def _failed_attempt(self, rows: list[Any], reason: str, now: float, retry_after: float | None = None) -> float:
         """Count a failed try for each row: retry later, or `failed` after max_attempts. The longest delay."""
         reason = clean_reason(reason)
@@ -251,7 +245,7 @@ class Dispatcher:
                     conn.execute(update(_n).where(where).values(status="failed", attempts=attempts,
                                                                  last_error=reason, claimed_by=None, claimed_ts=None))
                     continue
-                delay = max(self.backoff(attempts), retry_after or 0.0)
+                delay = max(self._backoff.delay(attempts), retry_after or 0.0)
                 longest = max(longest, delay)
                 conn.execute(update(_n).where(where).values(attempts=attempts, last_error=reason,
                                                              next_attempt_ts=now + delay, claimed_by=None,

@@ -1,0 +1,38 @@
+"""The services of one category, a tile each."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ui.screens.base import Screen
+from ui.widgets.icons import CATEGORY_ICONS
+from ui.widgets.tiles import TileGrid
+
+if TYPE_CHECKING:
+    from ui.screens.host import ScreenHost
+
+
+class ServiceListScreen(Screen):
+    name = "services"
+    prompt_id = "choose_service"
+
+    def __init__(self, host: ScreenHost) -> None:
+        super().__init__(host)
+        self.category: str | None = None
+        self.tiles = TileGrid(host.theme, 2)
+        self.root.addWidget(self.tiles, 1)
+
+    def enter(self, category: str | None = None, **kwargs: Any) -> None:
+        self.category = category
+        super().enter(**kwargs)
+
+    def retranslate(self) -> None:
+        super().retranslate()
+        services = self.host.content.services(self.category)
+        icon = CATEGORY_ICONS.get(self.category or "", "document")
+        self.tiles.set_tiles([
+            (f"service_{s.id}", icon, s.title.get(self.lang),
+             lambda _=False, sid=s.id: self.host.go("detail", service_id=sid)) for s in services],
+            self.lang, self.restyle)
+        if not services:
+            self.banner.show_message("warn", self.tr("no_services"))
