@@ -301,7 +301,7 @@ def kiosk(qtbot, ui_stack, tmp_path, monkeypatch):
         w.resize(1920, 1080)
         w.show()
         qtbot.waitExposed(w)
-        wait_until(qtbot, lambda: w.content.loaded)
+        wait_until(qtbot, lambda: w.content.loaded and w.started)  # started: maintenance, watchdog, all screens
         w.go("home")
         return w
 

@@ -60,6 +60,21 @@ def when_status(printer: A4Printer, code: str, action) -> threading.Event:
     return done
 
 
+
+def _print_in_background(printer: A4Printer, pdf: bytes, title: str) -> tuple[threading.Thread, list[BaseException]]:
+    """The print job on a thread of its own, as the kiosk runs it; the A4Error it ends with lands in the list."""
+    outcome: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            printer.print_pdf(pdf, title)
+        except A4Error as e:
+            outcome.append(e)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    return worker, outcome
+
 def test_prints_a_pdf_and_follows_it_until_it_is_printed(a4_sim: A4Sim, a4_printer: A4Printer,
                                                          two_page_pdf: bytes) -> None:
     job = a4_printer.print_pdf(two_page_pdf, "residence-certificate RC-0001")
@@ -120,16 +135,7 @@ def test_a_printer_that_goes_away_mid_job_keeps_the_job_until_it_is_re_sent(tmp_
                                                                             two_page_pdf: bytes) -> None:
     with A4Sim(tmp_path / "slow", page_s=1.0) as sim:
         printer = A4Printer(sim.queue, sim.cups_server, poll_s=0.1, fault_grace_s=2.0, job_timeout_s=30.0)
-        outcome: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                printer.print_pdf(two_page_pdf, "residence-certificate RC-0005")
-            except A4Error as e:
-                outcome.append(e)
-
-        worker = threading.Thread(target=run)
-        worker.start()
+        worker, outcome = _print_in_background(printer, two_page_pdf, "residence-certificate RC-0005")
         _wait_for(lambda: sim.received(), "the printer to take the job")
         sim.away()  # switched off with the job half printed
         worker.join(WAIT_S)
@@ -151,16 +157,7 @@ def test_a_job_cups_calls_completed_after_the_printer_lost_it_is_kept(tmp_path: 
     with A4Sim(tmp_path / "slow", page_s=1.0) as sim:
         printer = A4Printer(sim.queue, sim.cups_server, poll_s=0.1, fault_grace_s=15.0, job_timeout_s=30.0)
         when_status(printer, "offline", sim.back)  # back on before the driver gives up
-        outcome: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                printer.print_pdf(two_page_pdf, "residence-certificate RC-0006")
-            except A4Error as e:
-                outcome.append(e)
-
-        worker = threading.Thread(target=run)
-        worker.start()
+        worker, outcome = _print_in_background(printer, two_page_pdf, "residence-certificate RC-0006")
         _wait_for(lambda: sim.received(), "the printer to take the job")
         sim.away()
         worker.join(WAIT_S)

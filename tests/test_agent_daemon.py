@@ -47,7 +47,10 @@ def test_edge_daemon_reports_its_health_over_mqtt(tmp_path, broker, subscriber_f
         name, id_number = "次仁卓玛", make_id(77)
         client.submit("old-age-allowance", {"phone": "13912345678", "account": "bank", "agree": True},
                       {"id_number": id_number, "name": name})
-        client.health(KIOSK, {"printer": {"level": "fault", "code": "paper_out", "zh": "缺纸", "bo": "", "en": "out"}})
+        voice = {"bo": {"clip": 3, "stand_in": 3, "synthetic": 50, "silent": 0},
+                 "zh": {"clip": 0, "stand_in": 0, "synthetic": 53, "silent": 0}}
+        client.health(KIOSK, {"printer": {"level": "fault", "code": "paper_out", "zh": "缺纸", "bo": "", "en": "out"}},
+                      voice=voice)
 
         event = sub.wait_for(topics["events"], lambda p: p.get("component") == "printer", "printer event")
         assert (event["level"], event["code"]) == ("fault", "paper_out")
@@ -55,6 +58,10 @@ def test_edge_daemon_reports_its_health_over_mqtt(tmp_path, broker, subscriber_f
                              and p["components"].get("printer", {}).get("code") == "paper_out",
                              "state with the queued application and the printer fault")
         assert state["outbox"]["oldest_age_s"] is not None
+        # How the kiosk's prompts are heard reaches the fleet: the synthetic and stand-in ones count as missing
+        # native clips (the monitor's "missing Tibetan clips" rule reads missing_clips).
+        assert state["voice_coverage"]["bo"] == voice["bo"]
+        assert state["missing_clips"]["bo"] == 53
         everything = b"".join(b for t in topics.values() for b in sub.raw(t))
         assert name.encode() not in everything and id_number.encode() not in everything
     finally:

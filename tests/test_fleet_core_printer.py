@@ -65,3 +65,19 @@ def test_flapping_printer_gives_one_flapping_notice_not_a_storm(agent_factory, m
     assert len(a) == 1 and a[0]["status"] == "active" and a[0]["flapping"], "held active while flapping"
     kinds = [n["kind"] for n in notification_rows(mon.engine, a[0]["id"]) if n["channel"] == "robot"]
     assert kinds == ["open", "clear", "open", "clear", "flapping"], kinds
+
+
+def test_the_a4_printer_out_of_paper_is_its_own_alert_beside_the_receipt_printer(agent_factory, monitor_factory):
+    """The hall's A4 printer reports under its own component: its paper out opens the A4 alert for the team,
+    and the receipt printer's alert stays shut."""
+    mon = monitor_factory(RULES)
+    holder = {"components": {"printer": ("ok", "ok"), "a4_printer": ("ok", "ok")}}
+    agent_factory(_status(holder))
+    wait_until(lambda: mon.ingest.counters()["messages"].get("state"), what="the first state")
+
+    holder["components"] = {"printer": ("ok", "ok"), "a4_printer": ("fault", "paper_out")}
+    a = wait_until(lambda: next(iter(alert_rows(mon.engine, KIOSK_ID, "a4_printer_paper_out")), None),
+                   what="the A4 paper-out alert", seen=lambda: alert_rows(mon.engine, KIOSK_ID))
+    assert a["status"] == "active" and a["details"]["component"] == "a4_printer"
+    assert {n["team_id"] for n in notification_rows(mon.engine, a["id"])} == {"team-a"}
+    assert alert_rows(mon.engine, KIOSK_ID, "printer_paper_out") == []

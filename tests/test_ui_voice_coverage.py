@@ -95,3 +95,13 @@ def test_maintenance_screen_shows_how_each_language_is_heard(qtbot):
     assert label.text() == "Tibetan voice"
     assert value.text() == "clips 1 · stand-in 3 (not a native recording) · synthetic 40 · silent 0"
     assert screen.voice_rows["zh"][1].text().startswith("clips 0 · stand-in 0")
+
+
+def test_the_agent_state_carries_the_kiosks_voice_coverage():
+    from edge.agent.state import build_state
+
+    status = {"kiosks": {"k1": {"components": {}, "voice": {"bo": {"clip": 2, "stand_in": 3, "synthetic": 40,
+                                                                    "silent": 0}, "zh": "junk"}}}}
+    state = build_state(status, "k1", {}, at="2025-01-01T00:00:00Z", interval_s=60, software_version="t")
+    assert state.voice_coverage == {"bo": fleet_wire.VoiceCoverage(clip=2, stand_in=3, synthetic=40)}
+    assert state.missing_clips == {"bo": 43}  # stand-ins are not native recordings

@@ -159,6 +159,12 @@ def fitted_line_height(font) -> float:
     return above + below + LINE_GAP * QFontInfo(font).pixelSize()
 
 
+def theme_lang(lang: str) -> str:
+    """The theme knows the kiosk languages; English (the maintenance screen's third language) is set in
+    the Chinese font, which has Latin."""
+    return lang if lang in FAMILIES else "zh"
+
+
 @dataclass
 class Theme:
     dpi: float = DESIGN_DPI
@@ -201,7 +207,7 @@ class Theme:
     def font(self, lang: str, role: str = "body"):
         from PySide6.QtGui import QFont
 
-        lang = "zh" if role in NUMERIC_ROLES else lang
+        lang = "zh" if role in NUMERIC_ROLES else theme_lang(lang)
         f = QFont()
         f.setFamilies(FAMILIES[lang])
         f.setPixelSize(self.text_px(lang, role))

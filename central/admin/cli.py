@@ -107,8 +107,10 @@ def _report(pack: Pack) -> None:
     for lang in pack.languages:
         missing = pack.missing_clips(lang)
         if missing:
+            fallback = ("the synthetic voice where a kiosk has voice.synthetic_bo on, else silent" if lang == "bo"
+                        else "Mandarin TTS")
             print(f"  audio: {len(missing)} of {len(pack.prompts)} prompts have no recorded {lang} clip "
-                  f"(spoken by TTS instead)", file=sys.stderr)
+                  f"(spoken by {fallback}; `kiosk admin clips status` lists them)", file=sys.stderr)
 
 
 def _check(args: argparse.Namespace) -> int:

@@ -19,7 +19,8 @@
 
 A condition is evaluated per kiosk, or per component (`component = "*"`: one alert for each component
 that matches). The component names and codes are the ones the drivers emit: card_reader
-(devices/idcard/reader.py), printer (devices/printer/messages.py), camera (devices/camera/camera.py),
+(devices/idcard/reader.py), printer (devices/printer/messages.py), a4_printer (devices/a4/messages.py),
+camera (devices/camera/camera.py),
 voice (devices/voice/voice.py), plus the agent's edge / wan / content (edge/agent/state.py).
 """
 
@@ -165,6 +166,15 @@ _BUILTIN: list[dict[str, Any]] = [
      "codes": ["not_answering", "disconnected", "offline", "garbled", "cutter_error"], "for_s": 10},
     {"id": "printer_paper_near_end", "type": "component", "component": "printer", "severity": "warning",
      "levels": ["degraded"], "codes": ["paper_near_end"]},
+    # The hall's A4 printer (devices/a4/messages.py uses the receipt printer's codes where they mean the same).
+    {"id": "a4_printer_paper_out", "type": "component", "component": "a4_printer", "severity": "major",
+     "codes": ["paper_out"]},
+    {"id": "a4_printer_jam_or_open", "type": "component", "component": "a4_printer", "severity": "major",
+     "codes": ["paper_jam", "cover_open"], "for_s": 30},
+    {"id": "a4_printer_not_answering", "type": "component", "component": "a4_printer", "severity": "major",
+     "codes": ["offline", "not_answering", "job_failed", "job_unconfirmed", "toner_out"], "for_s": 10},
+    {"id": "a4_printer_supplies_low", "type": "component", "component": "a4_printer", "severity": "warning",
+     "levels": ["degraded"], "codes": ["paper_near_end", "toner_low"]},
     {"id": "camera_gone", "type": "component", "component": "camera", "severity": "major",
      "codes": ["no_camera", "disconnected"], "for_s": 10},
     {"id": "speech_failing", "type": "component", "component": "voice", "severity": "major",

@@ -23,11 +23,13 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
 from devices.a4.sim_command import FAULT_FILE, PRINTED_DIR
+from kiosk.lifecycle import child_dies_with_parent
 from kiosk.netutil import free_port
 
 QUEUE = "hall-a4"
@@ -86,6 +88,13 @@ def missing_binaries() -> list[str]:
 def _which(name: str) -> str:
     return shutil.which(name) or f"/usr/sbin/{name}"
 
+
+
+def _dies_with_us():
+    """PR_SET_PDEATHSIG for a child, so a SIGKILLed demo leaves no cupsd behind. The signal follows the
+    *thread* that forked: a printer switched back on from a short-lived thread (a test's timer) would die
+    with that thread, so only children started on the main thread get it."""
+    return child_dies_with_parent if threading.current_thread() is threading.main_thread() else None
 
 def _wait_port(port: int, proc: subprocess.Popen, what: str, log: Path) -> None:
     import socket
@@ -190,7 +199,8 @@ class A4Sim:
         conf.write_text(_BUS_CONF.format(socket=self._bus_socket))
         log = bus_dir / "dbus.log"
         self._bus = subprocess.Popen([_which("dbus-daemon"), f"--config-file={conf}", "--nofork"],
-                                     stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
+                                     stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=_dies_with_us())
         deadline = time.monotonic() + _START_S
         while not self._bus_socket.exists():
             if self._bus.poll() is not None or time.monotonic() > deadline:
@@ -210,14 +220,16 @@ class A4Sim:
             return
         log = self.printer_dir / "ippeveprinter.log"
         env = {**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={self._bus_socket}",
-               "A4SIM_DIR": str(self.printer_dir), "A4SIM_URI": self.device_uri,
+               "A4SIM_DIR": str(self.printer_dir), "A4SIM_PRINTED": str(self.printed_dir),
+               "A4SIM_URI": self.device_uri,
                "A4SIM_PAGE_S": str(self.page_s),
                "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         self._printer = subprocess.Popen(
             [_which("ippeveprinter"), "-n", "localhost", "-p", str(self.printer_port), "-r", "off",
              "-d", str(self.printer_dir / "spool"), "-f", "application/pdf", "-m", "Hall A4 (simulated)",
              "-c", str(self._command()), "HallA4"],
-            stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            preexec_fn=_dies_with_us())
         _wait_port(self.printer_port, self._printer, "ippeveprinter", log)
         self.tray(_TRAY_FULL)
 
@@ -237,6 +249,7 @@ class A4Sim:
         self._cupsd = subprocess.Popen(
             [_which("cupsd"), "-f", "-c", str(cups / "cupsd.conf"), "-s", str(cups / "cups-files.conf")],
             stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=_dies_with_us(),
             env={**os.environ, "DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={self._bus_socket}"})
         _wait_port(self.cups_port, self._cupsd, "cupsd", cups / "log" / "error_log")
 

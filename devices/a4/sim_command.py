@@ -7,7 +7,8 @@ fault file (one per line, e.g. `cover-open`, `media-jam`) stop it before the nex
 cleared, like an open door or a jam. A finished job is saved as a PDF in the printed directory; a job
 cancelled meanwhile prints nothing.
 
-Run as `python -m devices.a4.sim_command JOBFILE` with A4SIM_DIR (fault file, printed/), A4SIM_URI
+Run as `python -m devices.a4.sim_command JOBFILE` with A4SIM_DIR (fault file, printed/; A4SIM_PRINTED
+elsewhere), A4SIM_URI
 (the printer's own URI, to see a cancel) and A4SIM_PAGE_S in the environment; devices/a4/sim.py sets them.
 """
 
@@ -96,7 +97,7 @@ def main(argv: list[str]) -> int:
             return 0
         time.sleep(page_s)
         _say(f"ATTR: job-impressions-completed={page}")
-    out_dir = sim_dir / PRINTED_DIR
+    out_dir = Path(os.environ.get("A4SIM_PRINTED") or sim_dir / PRINTED_DIR)
     out_dir.mkdir(exist_ok=True)
     tmp = out_dir / f".{job_id}-{name}.part"
     shutil.copyfile(job_file, tmp)

@@ -7,8 +7,10 @@ Only the handful of commands a raster-printing kiosk needs. Images are 2-D array
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 ESC, GS, DLE, EOT = 0x1B, 0x1D, 0x10, 0x04
 
@@ -63,6 +65,8 @@ def raster(black: np.ndarray, *, band_rows: int = MAX_BAND_ROWS) -> bytes:
 
     Rows are packed MSB first (leftmost dot = bit 7) and padded with white to whole bytes.
     """
+    import numpy as np  # only printing needs it: the status decoder loads at the kiosk's start-up
+
     bits = np.asarray(black)
     if bits.ndim != 2:
         raise ValueError(f"raster image must be 2-D, got shape {bits.shape}")

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
 import serial
 
 from devices.printer import escpos
@@ -26,6 +25,7 @@ from devices.printer.messages import status_for
 from kiosk.status import Level, Status, StatusSource
 
 if TYPE_CHECKING:
+    import numpy as np
     from PySide6.QtGui import QImage
 
     from devices.printer.receipt import Receipt
@@ -220,6 +220,8 @@ class ReceiptPrinter:
 
         Raises PrinterError if the printer could not print it; the job is then in pending_jobs.
         """
+        import numpy as np  # here: the kiosk's start-up loads this driver, numpy (~45 ms) waits for a print
+
         bits = img if isinstance(img, np.ndarray) else _qimage_bits(img)
         if bits.dtype != np.bool_:
             raise TypeError("print_image takes a QImage or a bool array (true = black)")

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 class ContentCache(QObject):
     changed = Signal()
+    failed = Signal()  # a refresh did not work (`error` says why); what we had is kept
 
     def __init__(self, edge: Any, clip_dir: Path) -> None:
         super().__init__()
@@ -69,6 +70,7 @@ class ContentCache(QObject):
         except Exception as e:  # EdgeUnavailable, or a malformed answer: keep the old copy
             self.error = type(e).__name__
             log.warning("content refresh failed", extra={"error": self.error})
+            self.failed.emit()
             return False
         with self._lock:
             self._services, self._prompts, self._guides, self._forms = services, prompts, guides, forms

@@ -10,13 +10,15 @@ a print already sent finishes, and then the resident's ID number and list are dr
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from kiosk.flows.documents import DocumentsFlow, Entry, Outcome, Result
-from kiosk.status import Status
+if TYPE_CHECKING:
+    from kiosk.flows.documents import DocumentsFlow, Entry
+    from kiosk.status import Status
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +30,19 @@ class DocumentsDesk(QObject):
     def __init__(self, edge: Any, printer: Any) -> None:
         super().__init__()
         self.printer = printer
-        self._flow = DocumentsFlow(edge, printer)
+        self._edge = edge
+        self._built: DocumentsFlow | None = None  # with the first visit: the flow engine loads after home
+        self._lock = threading.Lock()  # the GUI thread (entries) and the worker may race to build it
         self._pool = ThreadPoolExecutor(1, thread_name_prefix="documents")
+
+    @property
+    def _flow(self) -> DocumentsFlow:
+        with self._lock:
+            if self._built is None:
+                from kiosk.flows.documents import DocumentsFlow
+
+                self._built = DocumentsFlow(self._edge, self.printer)
+            return self._built
 
     @property
     def entries(self) -> list[Entry]:
@@ -41,6 +54,8 @@ class DocumentsDesk(QObject):
 
     def identify(self, *, id_number: str | None = None, tracking_number: str | None = None) -> None:
         """List the documents of the card's holder, or of the application a receipt names."""
+        from kiosk.flows.documents import Outcome, Result
+
         def work() -> None:
             result = (self._flow.by_card(id_number) if id_number is not None
                       else self._flow.by_receipt(tracking_number or ""))
@@ -48,6 +63,8 @@ class DocumentsDesk(QObject):
         self._submit(work, self.listed, lambda: (Result(Outcome.OFFLINE),))
 
     def print(self, serial: str) -> None:
+        from kiosk.flows.documents import Outcome, Result
+
         def work() -> None:
             result = self._flow.print(serial)
             stopped: Status | None = None
@@ -57,7 +74,11 @@ class DocumentsDesk(QObject):
         self._submit(work, self.printed, lambda: (Result(Outcome.PRINTER_FAULT, printer_code="job_failed"), None))
 
     def forget(self) -> None:
-        self._pool.submit(self._flow.forget)
+        self._pool.submit(self._forget)
+
+    def _forget(self) -> None:  # on the worker, after the calls before it (which may have built the flow)
+        if self._built is not None:
+            self._built.forget()
 
     def _submit(self, work: Any, signal: Any, crashed: Any) -> None:
         def run() -> None:
@@ -69,5 +90,5 @@ class DocumentsDesk(QObject):
         self._pool.submit(run)
 
     def close(self) -> None:
-        self._flow.forget()
+        self._forget()  # never used: nothing of a resident to drop
         self._pool.shutdown(wait=True, cancel_futures=True)

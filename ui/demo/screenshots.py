@@ -48,12 +48,12 @@ SHOTS: tuple[tuple[str, str], ...] = (
     ("paper-out", "a second application with the printer out of paper: the receipt job is kept"),
     ("lookup", "progress lookup by ID card: the resident's applications and their steps"),
     ("print-form", "blank form printing: a form printed"),
+    ("documents", "print my certificate: the card holder's issued documents (an approved application)"),
+    ("a4-page", "the A4 document as printed (the PDF the A4 printer received, rendered with pdftoppm)"),
     ("idle-warning", "idle warning overlay with the one big 'I need more time' button"),
     ("elder-home", "elder mode (larger text) home"),
     ("maintenance-pin", "maintenance: the PIN keypad over the kiosk (after the corner long-press)"),
-    ("maintenance", "maintenance screen: devices, edge state, missing Tibetan clips, self-tests run"),
-    ("documents", "print my certificate: the card holder's issued documents (an approved application)"),
-    ("a4-page", "the A4 document as printed (the PDF the A4 printer received, rendered with pdftoppm)"),
+    ("maintenance", "maintenance screen: devices, edge state, how each language's prompts are heard, self-tests run"),
 )
 SHOT_NAMES = tuple(name for name, _ in SHOTS)
 

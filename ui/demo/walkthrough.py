@@ -131,7 +131,12 @@ def _certificate_printed(stack: DemoStack, cfg: Any, edge: EdgeClient, tracking:
     flow.forget()
     if result.outcome is not Outcome.PRINTED:
         raise RuntimeError(f"the A4 printer did not print {entry.serial}: {result.outcome} {result.printer_code}")
-    (pdf,) = set(stack.a4_sim.printed()) - before
+    deadline = time.monotonic() + 15  # the printer's engine saves the job once it has "printed" it
+    while not (landed := set(stack.a4_sim.printed()) - before):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the A4 printer reported {entry.serial} printed, but no PDF landed")
+        time.sleep(0.1)
+    (pdf,) = landed
     say(f"A4 printer: {entry.label('zh')} {entry.serial} printed -> {pdf}")
 
 

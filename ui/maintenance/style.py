@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QGuiApplication
 
-from ui.theme import FAMILIES, Theme
+from ui.theme import FAMILIES, Theme, theme_lang
 
 CONTROL_DP = 60  # every button (the brief asks >= 60 dp)
 KEYPAD_KEY_DP = 96
@@ -20,11 +20,6 @@ FACE_COLOUR = "#FF9100"
 
 def default_theme() -> Theme:
     return Theme.for_screen(QGuiApplication.primaryScreen())
-
-
-def theme_lang(lang: str) -> str:
-    """The theme knows the kiosk languages; English text is set in the Chinese font (it has Latin)."""
-    return lang if lang in FAMILIES else "zh"
 
 
 def _families(lang: str) -> str:

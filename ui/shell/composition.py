@@ -8,6 +8,7 @@ open their ports lazily and reconnect by themselves, so a device plugged in late
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,12 +56,16 @@ def make_devices(cfg: Any, clip_resolver: Any) -> Devices:
 
         devices.camera = _try("camera", lambda: LazyCamera(d.camera.source))
     if d.voice.enabled:
-        from devices.voice.voice import Voice
+        from ui.adapters.lazy_voice import LazyVoice  # the driver (numpy, phoneme tables) loads after home
 
-        devices.voice = _try("voice", lambda: Voice(cache_dir=d.voice.cache_dir, clip_resolver=clip_resolver,
-                                                    player=d.voice.player, volume_default=d.voice.volume_default,
-                                                    tts_voice=d.voice.tts_voice,
-                                                    synthetic_bo=d.voice.synthetic_bo))
+        def voice(status: Any) -> Any:
+            from devices.voice.voice import Voice
+
+            return Voice(cache_dir=d.voice.cache_dir, clip_resolver=clip_resolver, player=d.voice.player,
+                         volume_default=d.voice.volume_default, tts_voice=d.voice.tts_voice, status=status,
+                         synthetic_bo=d.voice.synthetic_bo)
+
+        devices.voice = LazyVoice(voice, volume_default=d.voice.volume_default, synthetic_bo=d.voice.synthetic_bo)
     return devices
 
 
@@ -77,6 +82,7 @@ def create_window(cfg: Any, *, edge_url: str | None = None, clip_dir: Path | Non
     edge = EdgeClient(edge_url or cfg.edge.url, token=cfg.edge.token)
     clips = clip_dir or fresh_clip_dir(cfg)
     content = ContentCache(edge, clips)
+    content.refresh_async()  # first: the home tiles come from the edge, fetched while the window is built
     devices = make_devices(cfg, content.clip_path)
     bridge = DeviceBridge(reader=devices.reader, watcher_factory=CardWatcher, printer=devices.printer,
                           camera=devices.camera, voice=devices.voice, a4_printer=devices.a4_printer)
@@ -87,20 +93,24 @@ def create_window(cfg: Any, *, edge_url: str | None = None, clip_dir: Path | Non
         documents = DocumentsDesk(edge, devices.a4_printer)
     window = KioskWindow(cfg, edge=edge, content=content, bridge=bridge, voice=devices.voice,
                          session=session, theme=theme, documents=documents)
-    from ui.maintenance import wiring
-
-    window.maintenance = wiring.install(window, cfg)
     from kiosk.audit import AuditLog, path_for
     from kiosk.session_audit import SessionAudit
 
     window.session_audit = SessionAudit(window.session, AuditLog(path_for(cfg)))  # starts/ends, nothing personal
-    from ui.fleet.commands import FleetCommands
+    bridge.start()
+    window.after_home(lambda: _housekeeping(window, cfg, edge))
+    if devices.voice is not None:  # on a thread: the driver's imports (numpy) run beside the GUI, not in a slot
+        window.after_home(threading.Thread(target=devices.voice.load, name="voice-load", daemon=True).start)
+    return window
 
-    window.fleet_commands = FleetCommands(window, edge)  # the fleet's self_test / screenshot, via the edge
+
+def _housekeeping(window: Any, cfg: Any, edge: Any) -> None:
+    """What the resident never sees, set up once home is painted with its tiles (~40 ms of imports, wiring)."""
+    from ui.fleet.commands import FleetCommands
+    from ui.maintenance import wiring
     from ui.shell.watchdog import UiWatchdog
 
     window.watchdog = UiWatchdog(window)  # READY=1 once shown, WATCHDOG=1 from the Qt event loop (systemd)
-    bridge.start()
+    window.maintenance = wiring.install(window, cfg)
+    window.fleet_commands = FleetCommands(window, edge)  # the fleet's self_test / screenshot, via the edge
     window.fleet_commands.start()
-    content.refresh_async()
-    return window

@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from kiosk.edge_client import EdgeClient
-from kiosk.flows import Flow, SubmitOutcome
 from ui.adapters.edge_paths import HealthReporter, ShownReporter
+
+if TYPE_CHECKING:  # the flow engine loads with the first flow, not before the home screen
+    from kiosk.flows import Flow, SubmitOutcome
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,8 @@ class EdgeCalls(QObject):
                 while outcome.ok and not flow.refresh_submission() and time.monotonic() < deadline:
                     time.sleep(0.2)
             except Exception:
+                from kiosk.flows import SubmitOutcome  # loaded: the flow ran
+
                 log.exception("submit crashed")
                 flow.outcome_unknown = True
                 outcome = SubmitOutcome(False, error="edge_unavailable")

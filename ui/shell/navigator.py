@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QStackedWidget
 
 from kiosk.content import Service, Step, Text
 from kiosk.edge_client import EdgeClient
-from kiosk.flows import Flow, State
 from kiosk.session import Session
 from ui.adapters.content_cache import ContentCache
 from ui.adapters.devices_bridge import DeviceBridge
@@ -105,6 +104,8 @@ class Navigator:
         return service_id
 
     def start_service(self, service: Service) -> None:
+        from kiosk.flows import Flow  # the flow engine loads with the first flow, not before home is shown
+
         self.session.begin_flow(Flow(service, edge=self.edge))
         self.bridge.forget_card()  # a card already on the reader fires again for this flow
         self.show_flow_step()
@@ -121,6 +122,8 @@ class Navigator:
         if flow is None:
             self.go_home()
             return
+        from kiosk.flows import State
+
         if flow.state is State.DONE:
             if flow.submitted:  # a service with no receipt step still shows its tracking number
                 if self.current() is not self.screens["result"]:

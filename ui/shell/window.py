@@ -10,6 +10,7 @@ by a frozen screen.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer, SignalInstance
@@ -26,22 +27,10 @@ from ui.adapters.devices_bridge import DeviceBridge
 from ui.adapters.receipt import receipt_job
 from ui.adapters.speaker import Speaker
 from ui.screens.base import Screen
-from ui.screens.confirm import ConfirmScreen
-from ui.screens.documents import DocumentsScreen
-from ui.screens.feedback import FeedbackScreen
-from ui.screens.form import FormScreen
-from ui.screens.home import HomeScreen
-from ui.screens.identify import IdentifyScreen
-from ui.screens.lookup import LookupScreen
-from ui.screens.photo import PhotoScreen
-from ui.screens.print_form import PrintFormScreen
-from ui.screens.result import ResultScreen
-from ui.screens.service_detail import ServiceDetailScreen
-from ui.screens.services import ServiceListScreen
-from ui.screens.submitting import SubmittingScreen
 from ui.shell.bars import BarActions, Bars
 from ui.shell.edge_calls import EdgeCalls
 from ui.shell.navigator import Navigator
+from ui.shell.screen_set import ScreenSet
 from ui.theme import Theme
 from ui.widgets.fonts import apply_fonts
 from ui.widgets.overlay import IdleOverlay
@@ -55,9 +44,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SCREENS: tuple[type[Screen], ...] = (
-    HomeScreen, ServiceListScreen, ServiceDetailScreen, PrintFormScreen, IdentifyScreen, FormScreen, PhotoScreen,
-    ConfirmScreen, SubmittingScreen, ResultScreen, LookupScreen, DocumentsScreen, FeedbackScreen)
 _NO_FLOW_TITLE = {"home": "services", "services": "services", "print_form": "print_form",
                   "feedback": "feedback_question"}  # screens titled by what they are, not by the flow's service
 
@@ -76,6 +62,8 @@ class _ActivityFilter(QObject):
 
 
 class KioskWindow(QWidget):
+    HOME_WAIT_MS = 1500  # after the first paint, at most this long for the content before the rest starts
+
     def __init__(self, cfg: Config, *, edge: EdgeClient, content: ContentCache, bridge: DeviceBridge,
                  voice: Voice | None = None, session: Session | None = None, theme: Theme | None = None,
                  documents: DocumentsDesk | None = None) -> None:
@@ -106,11 +94,7 @@ class KioskWindow(QWidget):
         outer.addWidget(self.stack, 1)
         outer.addWidget(self.bars.bottom)
 
-        self.screens: dict[str, Screen] = {}
-        for cls in SCREENS:
-            screen = cls(self)
-            self.screens[cls.name] = screen
-            self.stack.addWidget(screen)
+        self.screens = ScreenSet(self, self.stack, self.restyle)  # home now, the others once it is painted
         self.nav = Navigator(self.stack, self.screens, session=self.session, bridge=bridge, content=content,
                              edge=edge, calls=self.calls, on_shown=self._screen_shown)
         self.overlay = IdleOverlay(self, self._extend)
@@ -132,9 +116,57 @@ class KioskWindow(QWidget):
         self._content_timer.start()
         content.changed.connect(self._content_changed)
         bridge.status_changed.connect(self._device_status)
+        self._after_home: list[Callable[[], None]] | None = [self.screens.build_rest]  # None: run
+        self._painted = False
+        content.changed.connect(self._content_landed)
+        content.failed.connect(self._content_failed)
+        self._content_settled = content.loaded or content.error is not None  # the first fetch is done
+        if content.loaded:  # it landed before we listened: report it as if we had heard
+            QTimer.singleShot(0, self._content_changed)
 
         self.restyle(self)
         self.go("home", speak=False)
+        self._home_ready = self._content_settled  # home shows what the first fetch brought
+        self.screens["home"].rebuilt.connect(self._home_rebuilt)
+
+    def after_home(self, job: Callable[[], None]) -> None:
+        """Run `job` once home is painted with the edge's content (now, if it is): start-up work the
+        resident does not see (the other screens, maintenance, fleet commands, the watchdog) never
+        holds up the home screen, nor the content fetch competing with it for the interpreter."""
+        if self._after_home is None:
+            job()
+        else:
+            self._after_home.append(job)
+
+    @property
+    def started(self) -> bool:
+        """The start-up work after home (ui.shell.composition's housekeeping among it) has run."""
+        return self._after_home is None
+
+    def paintEvent(self, event: Any) -> None:  # noqa: N802 (Qt API)
+        super().paintEvent(event)  # the window is painted under any part of a screen that is
+        if not self._painted:
+            self._painted = True
+            # an edge that does not answer must not hold up the rest (READY=1 for systemd among it)
+            QTimer.singleShot(self.HOME_WAIT_MS, self._run_after_home)
+        if self._home_ready and self._after_home is not None:
+            QTimer.singleShot(0, self._run_after_home)  # queued: after this pass has painted home
+
+    def _content_landed(self) -> None:
+        self._content_settled = True  # home rebuilds with it next (HomeScreen), then is painted
+
+    def _home_rebuilt(self) -> None:
+        self._home_ready = self._content_settled
+
+    def _content_failed(self) -> None:
+        self._content_settled = self._home_ready = True  # home shows the warning: nothing more to wait for
+        if self._painted and self._after_home is not None:
+            QTimer.singleShot(0, self._run_after_home)
+
+    def _run_after_home(self) -> None:
+        jobs, self._after_home = self._after_home or [], None
+        for job in jobs:
+            job()
 
     # --- ScreenHost (ui.screens.host) ------------------------------------------------------------------
     @property
@@ -242,7 +274,7 @@ class KioskWindow(QWidget):
         self.speaker.reset_volume()
         if self.theme.elder != self.session.elder_mode:
             self._apply_elder()
-        for screen in self.screens.values():
+        for screen in self.screens.built():  # one never built has shown nothing
             screen.leave()
             screen.wipe()
         self.go("home", speak=False)
@@ -305,18 +337,18 @@ class KioskWindow(QWidget):
 
     # --- devices and content -----------------------------------------------------------------------
     def _device_status(self, _component: str, _status: Status) -> None:
-        if self.current_screen() is self.screens["home"]:
-            self.screens["home"].retranslate()
+        if self.current_screen().name == "home":
+            self.screens["home"].show_status()  # the banner only: the tiles do not depend on devices
         self.calls.health.report({c: s.as_dict() for c, s in self.bridge.statuses().items()})
 
     def _content_changed(self) -> None:
-        self.report_voice_coverage()
-        if self.current_screen() in (self.screens["home"], self.screens["services"]):
+        self.after_home(self.report_voice_coverage)  # for the fleet: it loads the voice tables
+        if self.current_screen().name == "services":  # home follows the content by itself (HomeScreen)
             self.current_screen().retranslate()
 
     def report_voice_coverage(self) -> None:
         """How each language's prompts are heard now, to the edge with the health (and so to the fleet)."""
-        from ui.adapters.voice_coverage import voice_coverage  # lazy: after the first paint
+        from ui.adapters.voice_coverage import voice_coverage  # lazy: after home (devices.voice, numpy)
 
         counts = voice_coverage(self.content, synthetic_bo=self.speaker.synthetic_bo)
         self.calls.health.report_voice({lang: c.model_dump() for lang, c in counts.items()})
