@@ -96,9 +96,14 @@ class _PaintWatch:
 
 
 def _window(config: str) -> tuple[Any, Any, _PaintWatch]:
+    # the order of the `kiosk ui` entry (kiosk.cli, ui.shell.cli): the config, the window's plain-Python
+    # modules, then Qt
+    from kiosk import config as config_mod
+    from ui.shell.preload import import_before_qt
+
+    import_before_qt()
     from PySide6.QtWidgets import QApplication
 
-    from kiosk import config as config_mod
     from ui.shell.composition import create_window
 
     app = QApplication.instance() or QApplication(["kiosk-bench"])

@@ -144,11 +144,19 @@ def ink_extents(font) -> tuple[float, float]:
     return _INK_CACHE[key]
 
 
-def is_tall(font) -> bool:
-    """True for a font whose declared line box is mostly air (Noto Serif Tibetan: 2.8 x its size)."""
-    from PySide6.QtGui import QFontInfo, QFontMetricsF
+_TALL_CACHE: dict[str, bool] = {}
 
-    return QFontMetricsF(font).lineSpacing() > TALL_LINE_BOX * max(1, QFontInfo(font).pixelSize())
+
+def is_tall(font) -> bool:
+    """True for a font whose declared line box is mostly air (Noto Serif Tibetan: 2.8 x its size).
+    Kept per font: every label asks on each size hint and paint, and metrics cost a font lookup."""
+    key = font.key()
+    tall = _TALL_CACHE.get(key)
+    if tall is None:
+        from PySide6.QtGui import QFontInfo, QFontMetricsF
+
+        tall = _TALL_CACHE[key] = QFontMetricsF(font).lineSpacing() > TALL_LINE_BOX * max(1, QFontInfo(font).pixelSize())
+    return tall
 
 
 def fitted_line_height(font) -> float:

@@ -21,6 +21,7 @@ class ServiceListScreen(Screen):
         self.category: str | None = None
         self.tiles = TileGrid(host.theme, 2)
         self.root.addWidget(self.tiles, 1)
+        self._shown: tuple | None = None  # what the grid was last built from
 
     def enter(self, category: str | None = None, **kwargs: Any) -> None:
         self.category = category
@@ -30,9 +31,18 @@ class ServiceListScreen(Screen):
         super().retranslate()
         services = self.host.content.services(self.category)
         icon = CATEGORY_ICONS.get(self.category or "", "document")
-        self.tiles.set_tiles([
-            (f"service_{s.id}", icon, s.title.get(self.lang),
-             lambda _=False, sid=s.id: self.host.go("detail", service_id=sid)) for s in services],
-            self.lang, self.restyle)
+        words = [(s.id, s.title.get(self.lang)) for s in services]
+        theme = self.host.theme
+        shown = (self.lang, theme.elder, theme.dpi, icon, tuple(words))
+        if shown == self._shown:
+            # the same tiles as last time (a re-entry): building and measuring them again is most of a tap
+            self.tiles.page = 0
+            self.tiles.paginate()
+        else:
+            self._shown = shown
+            self.tiles.set_tiles([
+                (f"service_{sid}", icon, title,
+                 lambda _=False, sid=sid: self.host.go("detail", service_id=sid)) for sid, title in words],
+                self.lang, self.restyle)
         if not services:
             self.banner.show_message("warn", self.tr("no_services"))

@@ -8,6 +8,9 @@ from pathlib import Path
 
 
 def _run(args: argparse.Namespace) -> int:
+    from ui.shell.preload import import_before_qt
+
+    import_before_qt()  # before PySide6: see ui.shell.preload
     from PySide6.QtCore import Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
