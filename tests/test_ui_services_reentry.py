@@ -6,22 +6,12 @@ from __future__ import annotations
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from tests.fixtures_ui import wait_until
 from ui.widgets.buttons import BigButton
 
 
 @pytest.fixture
-def window(qtbot, ui_stack, tmp_path):
-    from ui.shell.composition import create_window
-
-    w = create_window(ui_stack.cfg("bo"), clip_dir=tmp_path / "clips")
-    w.resize(1920, 1080)
-    w.show()
-    qtbot.waitExposed(w)
-    wait_until(qtbot, lambda: w.content.loaded)
-    yield w
-    w.shutdown()
-    w.close()
+def window(kiosk):
+    return kiosk("bo")
 
 
 def service_tiles(w) -> dict[str, BigButton]:
