@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from devices.voice.coverage import LangCoverage, coverage, spoken_by
 from devices.voice.synthetic import VOICE_NAME, SyntheticTibetan, ensure_data_dir, system_data_dir
 from devices.voice.tibetan import (
     UnspeakableText,
@@ -22,6 +21,7 @@ from devices.voice.tibetan import (
 )
 from devices.voice.tibetan_numbers import amount_words, digit_words, number_words
 from devices.voice.tibetan_spelling import spell_syllable
+from kiosk.spoken import spoken_by
 from tests.fixtures_media import wav_samples
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
@@ -210,14 +210,8 @@ def test_data_folder_is_built_once_in_the_cache_with_our_voice(tmp_path: Path) -
     assert voice.get(phonemes) == voice.get(phonemes) and voice.renders == 1  # cached
 
 
-def test_spoken_by_and_counts_per_language() -> None:
+def test_spoken_by_says_how_each_language_is_heard() -> None:
     assert spoken_by("bo", True, synthetic_bo=False) == "clip"
     assert spoken_by("bo", False, synthetic_bo=True) == "synthetic"
     assert spoken_by("bo", False, synthetic_bo=False) == "silent"
     assert spoken_by("zh", False, synthetic_bo=False) == "synthetic"  # Mandarin TTS
-    rows = [("home", "bo", True, True), ("insert_card", "bo", False, True), ("done", "bo", False, False),
-            ("home", "zh", True, False), ("done", "zh", False, False), ("done", "bo", False, False)]
-    assert coverage(rows, synthetic_bo=True) == {"bo": LangCoverage(clip=1, synthetic=2, unsegmented=1),
-                                                 "zh": LangCoverage(clip=1, synthetic=1)}
-    off = coverage(rows, synthetic_bo=False)
-    assert off["bo"].as_dict() == {"clip": 1, "synthetic": 0, "silent": 2, "unsegmented": 0}

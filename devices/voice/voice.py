@@ -37,11 +37,11 @@ from pathlib import Path
 from typing import Literal
 
 from devices.voice.clips import ClipResolver, clip_key
-from devices.voice.coverage import spoken_by
 from devices.voice.synthetic import SyntheticError, SyntheticTibetan
 from devices.voice.tibetan import PhonemeError, UnspeakableText, to_phonemes
 from devices.voice.tts import DEFAULT_VOICE, TtsCache, TtsError, render_tts
 from devices.voice.volume import UnsupportedWav, write_scaled
+from kiosk.spoken import spoken_by
 from kiosk.status import OK, Level, Status, StatusSource
 
 log = logging.getLogger(__name__)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from kiosk.content_model import ClipState, Pack, Text, title_key
-
-Voice = Literal["clip", "synthetic", "silent"]
-VOICES: tuple[Voice, ...] = ("clip", "synthetic", "silent")
+from kiosk.spoken import HEARD, Heard, spoken_by
 
 
 @dataclass(frozen=True)
@@ -20,7 +18,7 @@ class Item:
     words: str        # the text in the language at hand: what the clip must say
     spoken: str | None  # its spoken form with word boundaries, if the pack gives one
     state: ClipState
-    voice: Voice
+    voice: Heard
 
 
 @dataclass(frozen=True)
@@ -31,8 +29,8 @@ class LangStatus:
     def with_state(self, state: ClipState) -> list[Item]:
         return [i for i in self.items if i.state == state]
 
-    def counts(self) -> dict[Voice, int]:
-        return {v: sum(i.voice == v for i in self.items) for v in VOICES}
+    def counts(self) -> dict[Heard, int]:
+        return {v: sum(i.voice == v for i in self.items) for v in HEARD}
 
     @property
     def complete(self) -> bool:
@@ -67,12 +65,7 @@ def lang_status(pack: Pack, lang: str, *, synthetic_bo: bool = True) -> LangStat
     items = []
     for st in pack.spoken_texts(lang):
         state = pack.clip_state(st.key, lang)
-        if state != "missing":
-            voice: Voice = "clip"
-        elif lang == "bo" and not synthetic_bo:
-            voice = "silent"
-        else:
-            voice = "synthetic"
+        voice = spoken_by(lang, state != "missing", synthetic_bo=synthetic_bo)
         items.append(Item(st.key, texts_of(pack, st.key), st.text, st.spoken, state, voice))
     return LangStatus(lang, tuple(items))
 

@@ -2,7 +2,7 @@
 fleet state's counts (kiosk.fleet_wire.VoiceCoverage).
 
 Counted from the content the UI holds (a clip only counts when its file is here) and the voice's
-`synthetic_bo` switch, with the rule the voice driver applies (devices.voice.coverage.spoken_by).
+`synthetic_bo` switch, with the rule the voice driver applies (kiosk.spoken.spoken_by).
 A stand-in clip (sidecar origin "stand-in") is counted apart: it is a placeholder, never a native voice.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from devices.voice.coverage import spoken_by
 from kiosk.content_model import title_key
 from kiosk.fleet_wire import VoiceCoverage
+from kiosk.spoken import spoken_by
 
 LANGS = ("bo", "zh")
 
