@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Protocol, TypeVar
 from urllib.parse import quote
 
+import urllib3
+
 from kiosk import wire
 from kiosk.http_client import HttpClient, Unreachable, json_request
 
@@ -155,15 +157,23 @@ class HttpPlatformAdapter:
         """Close the idle connections (the adapter stays usable)."""
         self._http.close()
 
-    def _request(self, method: str, path: str, body: dict | None = None,
-                 key: str | None = None) -> tuple[int, dict]:
+    def _exchange(self, method: str, path: str, body: dict | None = None,
+                  key: str | None = None) -> urllib3.BaseHTTPResponse:
         data, headers = json_request(body, key)
         # Every request is safe to send twice (reads, searches, writes with an idempotency key), so one
         # whose connection broke is sent once more on a new one.
         try:
-            resp = self._http.request(method, path, body=data, headers=headers, idempotent=True)
+            return self._http.request(method, path, body=data, headers=headers, idempotent=True)
         except Unreachable as e:
             raise PlatformUnavailable(f"platform unreachable: {e}") from None
+
+    def _request(self, method: str, path: str, body: dict | None = None,
+                 key: str | None = None) -> tuple[int, dict]:
+        return self._answer(self._exchange(method, path, body, key))
+
+    @staticmethod
+    def _answer(resp: urllib3.BaseHTTPResponse) -> tuple[int, dict]:
+        """(status, JSON document) of an answer that is the platform talking; PlatformUnavailable otherwise."""
         status, raw = resp.status, resp.data
         try:
             doc = json.loads(raw) if raw else {}
@@ -178,6 +188,12 @@ class HttpPlatformAdapter:
             raise PlatformUnavailable(f"platform answered HTTP {status} without a JSON document",
                                       UNAVAILABLE_UNEXPECTED)
         return status, doc
+
+    @staticmethod
+    def _not_found(status: int, doc: dict) -> bool:
+        """The platform itself says it does not know the thing (not a proxy's 404)."""
+        err = doc.get("error")
+        return status == 404 and isinstance(err, dict) and err.get("code") == wire.ERR_NOT_FOUND
 
     @staticmethod
     def _refusal(status: int, doc: dict) -> PlatformError:
@@ -210,9 +226,8 @@ class HttpPlatformAdapter:
     def get_status(self, tracking_number: str) -> ApplicationStatus | None:
         path = wire.PLATFORM_APPLICATION.format(tracking_number=quote(tracking_number, safe=""))
         status, doc = self._request("GET", path)
-        err = doc.get("error")
-        if status == 404 and isinstance(err, dict) and err.get("code") == "not_found":
-            return None  # the platform itself says it does not know the number (not a proxy's 404)
+        if self._not_found(status, doc):
+            return None
         if status != 200:
             raise self._refusal(status, doc)
         try:
@@ -220,10 +235,11 @@ class HttpPlatformAdapter:
         except (KeyError, TypeError, ValueError):
             raise PlatformUnavailable("platform sent a malformed status document") from None
 
-    def _search(self, path: str, id_number: str, key: str, parse: Callable[[dict], _Item], what: str) -> list[_Item]:
-        """POST an ID-number search; each item of the answer's `key` list through `parse`. A malformed
-        answer is temporary (a proxy page, a platform mid-upgrade), not a refusal."""
-        status, doc = self._request("POST", path, {"id_number": id_number})
+    def _search(self, path: str, query: dict[str, str], key: str, parse: Callable[[dict], _Item],
+                what: str) -> list[_Item]:
+        """POST a search; each item of the answer's `key` list through `parse`. A malformed answer is
+        temporary (a proxy page, a platform mid-upgrade), not a refusal."""
+        status, doc = self._request("POST", path, query)
         if status != 200:
             raise self._refusal(status, doc)
         try:
@@ -232,39 +248,24 @@ class HttpPlatformAdapter:
             raise PlatformUnavailable(f"platform sent a malformed {what} result") from None
 
     def search_by_id(self, id_number: str) -> list[ApplicationStatus]:
-        return self._search(wire.PLATFORM_SEARCH, id_number, "applications", _status_from, "search")
+        return self._search(wire.PLATFORM_SEARCH, {"id_number": id_number}, "applications", _status_from, "search")
 
     def search_payments(self, id_number: str) -> list[PaymentRecord]:
-        return self._search(wire.PLATFORM_PAYMENTS_SEARCH, id_number, "payments", _payment_from, "payments")
+        return self._search(wire.PLATFORM_PAYMENTS_SEARCH, {"id_number": id_number}, "payments", _payment_from,
+                            "payments")
 
     def search_documents(self, **who: str) -> list[dict]:
-        status, doc = self._request("POST", wire.PLATFORM_DOCUMENTS_SEARCH, who)
-        if status != 200:
-            raise self._refusal(status, doc)
-        try:
-            return [_document_from(d) for d in doc["documents"]]
-        except (KeyError, TypeError, ValueError):
-            raise PlatformUnavailable("platform sent a malformed documents result") from None
+        return self._search(wire.PLATFORM_DOCUMENTS_SEARCH, who, "documents", _document_from, "documents")
 
     def document_pdf(self, serial: str, **who: str) -> bytes | None:
         path = wire.PLATFORM_DOCUMENT_PDF.format(serial=quote(serial, safe=""))
-        data, headers = json_request(who, None)
-        try:
-            resp = self._http.request("POST", path, body=data, headers=headers, idempotent=True)
-        except Unreachable as e:
-            raise PlatformUnavailable(f"platform unreachable: {e}") from None
+        resp = self._exchange("POST", path, who)
         if resp.status == 200 and resp.data.startswith(b"%PDF-"):
             return resp.data
-        try:
-            doc = json.loads(resp.data) if resp.data else None
-        except ValueError:
-            doc = None
-        if resp.status >= 500 or not isinstance(doc, dict):
-            raise PlatformUnavailable(f"platform answered HTTP {resp.status} without a PDF", UNAVAILABLE_UNEXPECTED)
-        err = doc.get("error")
-        if resp.status == 404 and isinstance(err, dict) and err.get("code") == wire.ERR_NOT_FOUND:
+        status, doc = self._answer(resp)  # not a PDF: the platform's error document, or not the platform at all
+        if self._not_found(status, doc):
             return None
-        raise self._refusal(resp.status, doc)
+        raise self._refusal(status, doc)
 
 
 def _document_from(d: dict) -> dict:
