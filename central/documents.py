@@ -11,7 +11,7 @@ was shaped from, so `pdftotext` gives the text back and a verifier can search it
 (what the receipts use) shapes as well, but writes its ToUnicode map from the font's cmap alone:
 a stacked consonant, which has no code point of its own, extracts as nothing, and CJK characters
 that share a glyph with a Kangxi radical extract as the radical (示 -> ⽰). The fonts are the
-receipts' (FAMILIES below), found through fontconfig. A certificate names its
+receipts' (kiosk/fonts.py), found through fontconfig. A certificate names its
 holder and shows the ID number masked; the full number stays in the platform.
 """
 
@@ -27,6 +27,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from kiosk import idnumber
+from kiosk.fonts import css_font_family
 
 RESIDENCE_CERTIFICATE = "residence_certificate"
 ACCEPTANCE_NOTICE = "acceptance_notice"
@@ -140,18 +141,6 @@ def _fields(doc: IssuedDocument) -> list[tuple[str, str, str]]:
             ("སྤྲོད་པའི་ཚེས་གྲངས།", "签发日期", issued)]
 
 
-# The receipts' fonts in their fallback order (devices/printer/render.FAMILIES; central may not import
-# devices, so tests/test_documents.py holds the two lists equal).
-FAMILIES: dict[str, list[str]] = {
-    "bo": ["Noto Serif Tibetan", "Tibetan Machine Uni", "Noto Sans CJK SC"],
-    "zh": ["Noto Sans CJK SC", "Noto Serif Tibetan", "Tibetan Machine Uni"],
-}
-
-
-def _css_families(lang: str) -> str:
-    return ", ".join(f"'{f}'" for f in FAMILIES[lang]) + ", serif"
-
-
 def document_html(doc: IssuedDocument, key: bytes, issuer: Issuer = DEMO_ISSUER) -> str:
     """The document as HTML for WeasyPrint; every personal value is escaped."""
     import segno
@@ -159,7 +148,7 @@ def document_html(doc: IssuedDocument, key: bytes, issuer: Issuer = DEMO_ISSUER)
     e = html.escape
     title = TITLES[doc.kind]
     qr = segno.make_qr(verification_code(doc, key), error="m").svg_data_uri(scale=4, border=4)
-    css = _CSS.replace("{bo}", _css_families("bo")).replace("{zh}", _css_families("zh"))
+    css = _CSS.replace("{bo}", css_font_family("bo")).replace("{zh}", css_font_family("zh"))
     body = "".join(f'<p class="body">{e(t)}</p>' for t in _body(doc, "bo", issuer))
     body += "".join(f'<p class="body zh">{e(t)}</p>' for t in _body(doc, "zh", issuer))
     rows = "".join(f'<tr><td>{e(bo)} <span class="zh">{e(zh)}</span></td><td class="value">{e(v)}</td></tr>'

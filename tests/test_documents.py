@@ -111,9 +111,3 @@ def test_markup_in_a_name_is_printed_as_text(tmp_path: Path) -> None:
 def test_a_document_that_would_run_onto_a_second_page_is_refused() -> None:
     with pytest.raises(d.DocumentTooLong):
         d.render_pdf(cert(name="卓玛" * 3000), KEY)
-
-
-def test_documents_use_the_receipts_fonts() -> None:
-    from devices.printer.render import FAMILIES
-
-    assert {lang: FAMILIES[lang] for lang in ("bo", "zh")} == d.FAMILIES

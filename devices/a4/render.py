@@ -2,7 +2,7 @@
 
 WeasyPrint, as central/documents.py renders certificates: Pango shapes Tibetan stacks with HarfBuzz
 and maps each glyph back to its characters, so `pdftotext` gives the words back. The fonts are the
-receipts' (devices/printer/render.FAMILIES), found through fontconfig. Long guides run onto more pages.
+receipts' (kiosk/fonts.py), found through fontconfig. Long guides run onto more pages.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from devices.printer.render import FAMILIES
+from kiosk.fonts import css_font_family
 
 _CSS = """@page { size: A4; margin: 18mm 18mm 20mm 18mm; }
 body { font-family: {families}; font-size: 14pt; line-height: 1.6; color: #000; }
@@ -24,7 +24,7 @@ def text_document_pdf(title: str, paragraphs: Sequence[str], lang: str) -> bytes
     """A centred title and its paragraphs in `lang` ("bo", "zh" or "en"); every text is escaped."""
     from weasyprint import HTML  # a second or so to import: only when something is printed
 
-    families = ", ".join(f"'{f}'" for f in FAMILIES.get(lang, FAMILIES["zh"])) + ", serif"
+    families = css_font_family(lang)
     e = html.escape
     body = "".join(f"<p>{e(p)}</p>" for p in paragraphs)
     page = (f'<!DOCTYPE html><html lang="{e(lang)}"><head><meta charset="utf-8"><title>{e(title)}</title>'

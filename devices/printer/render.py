@@ -29,15 +29,11 @@ from PySide6.QtGui import (
     QTextOption,
 )
 
+from kiosk.fonts import PRINT_FAMILIES
+
 Align = Literal["left", "center", "right"]
 
-# Primary family first; Qt falls back along the list per character (Chinese inside a Tibetan
-# line, Tibetan inside a Chinese one).
-FAMILIES: dict[str, list[str]] = {
-    "bo": ["Noto Serif Tibetan", "Tibetan Machine Uni", "Noto Sans CJK SC"],
-    "zh": ["Noto Sans CJK SC", "Noto Serif Tibetan", "Tibetan Machine Uni"],
-}
-FAMILIES["en"] = FAMILIES["zh"]  # Noto Sans CJK SC has good Latin glyphs
+FAMILIES = PRINT_FAMILIES  # Qt falls back along each list per character
 
 # Anti-aliased grey below this becomes a black dot; biased dark so thin Tibetan strokes survive.
 INK_THRESHOLD = 160
