@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -43,6 +43,13 @@ class Status:
 
 
 OK = Status(Level.OK, "ok", "正常", "རྒྱུན་ལྡན།", "OK")
+
+
+def status_from(table: Mapping[str, tuple[Level, str, str, str]], code: str) -> Status:
+    """A driver's Status for `code` from its table of (level, zh, bo, en), stamped now; "ok" is OK's words
+    unless the table has its own."""
+    level, zh, bo, en = table[code] if code in table or code != OK.code else (OK.level, OK.zh, OK.bo, OK.en)
+    return Status(level, code, zh, bo, en)
 # A device the config leaves out (or whose driver could not be built): said the same way everywhere
 UNAVAILABLE = Status(Level.FAULT, "not_configured", "设备未启用", "སྒྲིག་ཆས་མེད།", "device not configured")
 

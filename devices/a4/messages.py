@@ -4,7 +4,7 @@ kiosk's banners, the edge status and the fleet rules read both printers alike.""
 
 from __future__ import annotations
 
-from kiosk.status import OK, Level, Status
+from kiosk.status import Level, Status, status_from
 
 # code -> (level, zh, bo, en)
 _TEXT: dict[str, tuple[Level, str, str, str]] = {
@@ -57,7 +57,4 @@ def code_for_reasons(reasons: tuple[str, ...] | list[str]) -> str:
 
 
 def status_for(code: str) -> Status:
-    if code == "ok":
-        return Status(OK.level, OK.code, OK.zh, OK.bo, OK.en)
-    level, zh, bo, en = _TEXT[code]
-    return Status(level, code, zh, bo, en)
+    return status_from(_TEXT, code)

@@ -42,7 +42,7 @@ from devices.idcard.protocol import (
 )
 from kiosk.backoff import Backoff
 from kiosk.identity import CardRecord
-from kiosk.status import Level, Listener, Status, StatusSource
+from kiosk.status import Level, Listener, Status, StatusSource, status_from
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +78,7 @@ _MESSAGES = {
 
 
 def _status(code: str) -> Status:
-    level, zh, bo, en = _MESSAGES[code]
-    return Status(level, code, zh, bo, en)
+    return status_from(_MESSAGES, code)
 
 
 class CardReader:

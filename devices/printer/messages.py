@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk.status import OK, Level, Status
+from kiosk.status import Level, Status, status_from
 
 # code -> (level, zh, bo, en)
 _TEXT: dict[str, tuple[Level, str, str, str]] = {
@@ -21,7 +21,4 @@ _TEXT: dict[str, tuple[Level, str, str, str]] = {
 
 
 def status_for(code: str) -> Status:
-    if code == "ok":
-        return Status(OK.level, OK.code, OK.zh, OK.bo, OK.en)
-    level, zh, bo, en = _TEXT[code]
-    return Status(level, code, zh, bo, en)
+    return status_from(_TEXT, code)
